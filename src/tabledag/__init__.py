@@ -1,0 +1,71 @@
+"""tabledag: data pipelines whose tasks produce tables.
+
+Public names are imported on first use, so `import tabledag` loads neither pandas, polars,
+duckdb nor ibis.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Flow": "tabledag.core.flow",
+    "Stage": "tabledag.core.flow",
+    "materialize": "tabledag.core.task",
+    "Result": "tabledag.core.result",
+    "FinalTaskState": "tabledag.core.result",
+    "Table": "tabledag.outputs",
+    "RawSql": "tabledag.outputs",
+    "Config": "tabledag.config",
+    "create_basic_config": "tabledag.config",
+    "SQLTableStore": "tabledag.stores.sql",
+    "TableHook": "tabledag.hooks.base",
+    "CanMatResult": "tabledag.hooks.base",
+    "CanRetResult": "tabledag.hooks.base",
+    "TabledagError": "tabledag.errors",
+    "DeclarationError": "tabledag.errors",
+    "DuplicateNameError": "tabledag.errors",
+    "ConfigError": "tabledag.errors",
+    "HookError": "tabledag.errors",
+    "TaskFailedError": "tabledag.errors",
+    "StoreError": "tabledag.errors",
+    "LockError": "tabledag.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tabledag' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:
+    from .config import Config, create_basic_config
+    from .core.flow import Flow, Stage
+    from .core.result import FinalTaskState, Result
+    from .core.task import materialize
+    from .errors import (
+        ConfigError,
+        DeclarationError,
+        DuplicateNameError,
+        HookError,
+        LockError,
+        StoreError,
+        TabledagError,
+        TaskFailedError,
+    )
+    from .hooks.base import CanMatResult, CanRetResult, TableHook
+    from .outputs import RawSql, Table
+    from .stores.sql import SQLTableStore

@@ -1,0 +1,1 @@
+"""Cache identity: stable hashes of values, of Arrow data and of SQL."""

@@ -1,0 +1,117 @@
+"""`Flow` and `Stage`: the declaration contexts. The only ambient state in tabledag is "the stage
+being declared", read by `MaterializingTask.__call__`."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DeclarationError, DuplicateNameError
+from ..outputs import normalize_name
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from .result import Result
+    from .task import TaskCall
+
+_flow: ContextVar[Flow | None] = ContextVar("tabledag_flow", default=None)
+_stage: ContextVar[Stage | None] = ContextVar("tabledag_stage", default=None)
+
+
+def current_stage() -> Stage | None:
+    return _stage.get()
+
+
+class Flow:
+    """A pipeline: stages of tasks, declared inside `with Flow(name) as flow:`."""
+
+    def __init__(self, name: str = "default") -> None:
+        self.name = name
+        self.stages: list[Stage] = []
+
+    def __enter__(self) -> Flow:
+        if _flow.get() is not None:
+            raise DeclarationError("flows cannot be nested")
+        self._token = _flow.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _flow.reset(self._token)
+
+    def add_stage(self, stage: Stage) -> None:
+        if any(s.name == stage.name for s in self.stages):
+            raise DuplicateNameError(f"flow {self.name!r} already has a stage {stage.name!r}")
+        stage.position = len(self.stages)
+        self.stages.append(stage)
+
+    @property
+    def tasks(self) -> list[TaskCall]:
+        return [call for stage in self.stages for call in stage.tasks]
+
+    def __getitem__(self, name: str) -> Stage:
+        for stage in self.stages:
+            if stage.name == normalize_name(name):
+                return stage
+        raise KeyError(name)
+
+    def run(
+        self,
+        config: Config | None = None,
+        *,
+        ignore_cache: bool = False,
+        fail_fast: bool = False,
+        **kwargs: Any,
+    ) -> Result:
+        """Run the flow; returns a `Result` (raises only with `fail_fast=True`).
+
+        Args:
+            config: where tables go; default `Config.load().get()` (tabledag.yaml).
+            ignore_cache: run every task and rewrite every table.
+            fail_fast: re-raise the first task failure instead of reporting it.
+        """
+        from ..config import Config
+        from .run import run_flow
+
+        if config is None:
+            config = Config.load().get()
+        return run_flow(self, config, ignore_cache=ignore_cache, fail_fast=fail_fast, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Flow {self.name!r}: {len(self.stages)} stages, {len(self.tasks)} tasks>"
+
+
+class Stage:
+    """A group of tasks that commits together, as one database schema."""
+
+    def __init__(self, name: str) -> None:
+        self.name = normalize_name(name)
+        self.tasks: list[TaskCall] = []
+        self.position = -1
+
+    def __enter__(self) -> Stage:
+        flow = _flow.get()
+        if flow is None:
+            raise DeclarationError(f"stage {self.name!r} must be declared inside a Flow")
+        if _stage.get() is not None:
+            raise DeclarationError(
+                f"stage {self.name!r} is inside stage {_stage.get().name!r}: nested stages "  # type: ignore[union-attr]
+                "are not supported; declare stages one after another"
+            )
+        flow.add_stage(self)
+        self._token = _stage.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _stage.reset(self._token)
+
+    def add(self, call: TaskCall) -> None:
+        if any(c.name == call.name for c in self.tasks):
+            raise DuplicateNameError(
+                f"stage {self.name!r} already has a task {call.name!r}; its default output "
+                f"table would collide. Use {call.name}.with_name('other_name')(...) or "
+                "@materialize(name=...)"
+            )
+        self.tasks.append(call)
+
+    def __repr__(self) -> str:
+        return f"<Stage {self.name!r}: {len(self.tasks)} tasks>"

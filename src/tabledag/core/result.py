@@ -1,0 +1,108 @@
+"""What a run reports: each task's final state and time, its outputs, and the first failure."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..outputs import Table
+from .task import TaskCall, TaskRef, map_values
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+
+class FinalTaskState(enum.Enum):
+    COMPLETED = "completed"
+    """The task ran and its outputs were written (or found unchanged)."""
+    CACHE_VALID = "cache_valid"
+    """Nothing was written: the task was skipped, or its lazy query was unchanged."""
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """An input failed, so the task did not run."""
+
+
+class TaskMap(Mapping):
+    """A mapping keyed by task; accepts a `TaskRef`, the task call, or `"stage.task"`."""
+
+    def __init__(self, data: dict[TaskCall, Any]) -> None:
+        self._data = data
+
+    def _key(self, key: Any) -> TaskCall:
+        if isinstance(key, TaskRef):
+            return key.call
+        if isinstance(key, str):
+            for call in self._data:
+                if key in (call.id, call.name):
+                    return call
+        return key
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._data[self._key(key)]
+
+    def __iter__(self) -> Iterator[TaskCall]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{c.id}: {v!r}" for c, v in self._data.items()) + "}"
+
+
+@dataclass
+class Result:
+    """The outcome of `Flow.run`."""
+
+    config: Config
+    states: dict[TaskCall, FinalTaskState] = field(default_factory=dict)
+    outputs: dict[TaskCall, Any] = field(default_factory=dict)
+    durations: dict[TaskCall, float] = field(default_factory=dict)
+    exception: BaseException | None = None
+
+    @property
+    def successful(self) -> bool:
+        return self.exception is None and all(
+            s in (FinalTaskState.COMPLETED, FinalTaskState.CACHE_VALID)
+            for s in self.states.values()
+        )
+
+    @property
+    def task_states(self) -> TaskMap:
+        return TaskMap(self.states)
+
+    @property
+    def task_durations(self) -> TaskMap:
+        return TaskMap(self.durations)
+
+    def get(self, task: TaskRef | TaskCall, as_type: Any = None) -> Any:
+        """A task's output, with its tables read as `as_type` (default: the task's
+        `input_type`, else `pyarrow.Table`)."""
+        call = task.call if isinstance(task, TaskRef) else task
+        if call not in self.outputs:
+            state = self.states.get(call)
+            raise KeyError(f"task {call.id!r} has no output (state: {state})")
+        value = self.outputs[call]
+        for part in task.path if isinstance(task, TaskRef) else ():
+            value = value[part]
+        if as_type is None:
+            import pyarrow as pa
+
+            as_type = call.task.input_type or pa.Table
+        store = self.config.store
+        with store.session():
+            return map_values(
+                value,
+                lambda ref: store.retrieve(ref, ref.stage, as_type),
+                lambda v: isinstance(v, Table),
+            )
+
+    def summary(self) -> str:
+        """One line per task: state, time and name."""
+        lines = []
+        for call, state in self.states.items():
+            ms = self.durations.get(call, 0.0) * 1000
+            lines.append(f"{state.name:<12} {ms:9.1f} ms  {call.id}")
+        return "\n".join(lines)

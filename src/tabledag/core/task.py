@@ -1,0 +1,204 @@
+"""`@materialize` tasks and the references that wire them together at declaration time."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DeclarationError
+from ..outputs import RawSql, Table, normalize_name
+
+if TYPE_CHECKING:
+    from .flow import Stage
+
+
+class MaterializingTask:
+    """A function turned into a task by `@materialize`. Called inside a `Flow`, it returns a
+    `TaskRef`; called anywhere else, it just runs the function."""
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        input_type: Any = None,
+        version: str | None = None,
+        lazy: bool = False,
+        nout: int = 1,
+    ) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.name = normalize_name(name or fn.__name__)
+        self.input_type = input_type
+        self.version = version
+        self.lazy = lazy
+        self.nout = nout
+        if input_type is not None:
+            from ..hooks.base import can_any_store_retrieve
+
+            if not can_any_store_retrieve(input_type):
+                raise DeclarationError(
+                    f"task {self.name!r}: no table hook can provide inputs as {input_type!r}; "
+                    "use one of ibis.Table, sqlalchemy.Table, pyarrow.Table, pandas.DataFrame, "
+                    "polars.DataFrame, polars.LazyFrame, str, or register a TableHook for it"
+                )
+
+    def with_name(self, name: str) -> MaterializingTask:
+        """The same task under another name (to call it twice in one stage)."""
+        return MaterializingTask(
+            self.fn, name=name, input_type=self.input_type, version=self.version,
+            lazy=self.lazy, nout=self.nout,
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .flow import current_stage
+
+        stage = current_stage()
+        if stage is None:
+            return self.fn(*_unwrap(args), **_unwrap(kwargs))
+        call = TaskCall(self, stage, args, kwargs)
+        stage.add(call)
+        ref = TaskRef(call)
+        return tuple(ref[i] for i in range(self.nout)) if self.nout > 1 else ref
+
+    def __repr__(self) -> str:
+        return f"<task {self.name!r}>"
+
+    def __reduce__(self) -> tuple:
+        """Pickle by import path: the decorated name in its module is this object."""
+        overrides = {"name": self.name} if self.name != normalize_name(self.fn.__name__) else {}
+        return (_import_task, (self.fn.__module__, self.fn.__qualname__, overrides))
+
+
+def _import_task(module: str, qualname: str, overrides: dict[str, Any]) -> MaterializingTask:
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target.with_name(overrides["name"]) if overrides else target
+
+
+def materialize(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    input_type: Any = None,
+    version: str | None = None,
+    lazy: bool = False,
+    nout: int = 1,
+) -> Any:
+    """Turn a function into a task whose table outputs tabledag stores and caches.
+
+    Args:
+        name: the task's name (default: the function's); also the default output table name.
+        input_type: the form input tables arrive in: `ibis.Table`, `sqlalchemy.Table`, `str`,
+            `pyarrow.Table`, `pandas.DataFrame`, `polars.DataFrame`, `polars.LazyFrame`.
+            With `None` the task receives `Table` references.
+        version: for eager tasks, skip the task while the version and its inputs are unchanged.
+            `None` runs it every time; its outputs are then keyed by a hash of their data.
+        lazy: the task returns a query; it is always called (cheaply) and its SQL is run only
+            when the query or its inputs changed.
+        nout: number of outputs to unpack when the task returns a tuple.
+    """
+
+    def decorate(f: Callable[..., Any]) -> MaterializingTask:
+        return MaterializingTask(
+            f, name=name, input_type=input_type, version=version, lazy=lazy, nout=nout
+        )
+
+    return decorate(fn) if fn is not None else decorate
+
+
+@dataclass(eq=False)
+class TaskCall:
+    """One use of a task in a flow: the task, its stage and its (wired) arguments."""
+
+    task: MaterializingTask
+    stage: Stage
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    name: str = field(init=False)
+    upstream: list[TaskCall] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.name = self.task.name
+        self.upstream = []
+        for ref in iter_refs((self.args, self.kwargs)):
+            if ref.call.stage.position > self.stage.position:
+                raise DeclarationError(
+                    f"task {self.name!r} in stage {self.stage.name!r} uses {ref.call.name!r} "
+                    f"from the later stage {ref.call.stage.name!r}; a task may use outputs of "
+                    "its own stage and of earlier stages only"
+                )
+            if ref.call not in self.upstream:
+                self.upstream.append(ref.call)
+
+    @property
+    def id(self) -> str:
+        return f"{self.stage.name}.{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<TaskCall {self.id}>"
+
+
+@dataclass(frozen=True, eq=False)
+class TaskRef:
+    """What calling a task inside a flow returns: its output, or a part of it via `ref[key]`."""
+
+    call: TaskCall
+    path: tuple[Any, ...] = ()
+
+    def __getitem__(self, item: Any) -> TaskRef:
+        return TaskRef(self.call, (*self.path, item))
+
+    def __iter__(self) -> Iterator[TaskRef]:
+        raise TypeError(
+            f"cannot unpack the output of task {self.call.name!r}; "
+            "declare it with @materialize(nout=N) to unpack N outputs"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TaskRef) and (self.call, self.path) == (other.call, other.path)
+
+    def __hash__(self) -> int:
+        return hash((id(self.call), self.path))
+
+    def __repr__(self) -> str:
+        path = "".join(f"[{p!r}]" for p in self.path)
+        return f"<TaskRef {self.call.id}{path}>"
+
+
+def iter_refs(value: Any) -> Iterator[TaskRef]:
+    """Every `TaskRef` inside nested lists, tuples and dicts."""
+    if isinstance(value, TaskRef):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from iter_refs(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from iter_refs(item)
+
+
+def map_values(value: Any, fn: Callable[[Any], Any], leaf: Callable[[Any], bool]) -> Any:
+    """Rebuild nested lists, tuples and dicts with `fn` applied to every `leaf` value."""
+    if leaf(value):
+        return fn(value)
+    if isinstance(value, list):
+        return [map_values(v, fn, leaf) for v in value]
+    if isinstance(value, tuple):
+        return tuple(map_values(v, fn, leaf) for v in value)
+    if isinstance(value, dict):
+        return {k: map_values(v, fn, leaf) for k, v in value.items()}
+    return value
+
+
+def _unwrap(value: Any) -> Any:
+    """Outside a flow, `Table` and `RawSql` wrappers give way to what they hold."""
+    return map_values(
+        value,
+        lambda v: v.obj if isinstance(v, Table) else v.sql,
+        lambda v: isinstance(v, Table | RawSql),
+    )

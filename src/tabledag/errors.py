@@ -1,0 +1,54 @@
+"""Every error tabledag raises on purpose.
+
+```
+* TabledagError
+  + DeclarationError (ValueError)    the flow as written cannot run: fix the code that builds it
+    - DuplicateNameError             two tables or tasks share a name in one stage
+  + ConfigError (ValueError)         tabledag.yaml or a config argument is wrong
+  + HookError (TypeError)            no table hook can write or read an object of this type
+  + TaskFailedError                  a task raised or returned something unusable (wraps the cause)
+  + StoreError                       the database refused or lost something
+    - LockError                      another run holds the lock for too long
+```
+
+Leaves also subclass the builtin a caller would naturally catch (the ibis habit).
+"""
+
+from __future__ import annotations
+
+
+class TabledagError(Exception):
+    """Root of every error tabledag raises on purpose."""
+
+
+class DeclarationError(TabledagError, ValueError):
+    """The flow, stage or task declaration is inconsistent."""
+
+
+class DuplicateNameError(DeclarationError):
+    """Two tables (or tasks) would get the same name in one stage."""
+
+
+class ConfigError(TabledagError, ValueError):
+    """The configuration is missing, unreadable or inconsistent."""
+
+
+class HookError(TabledagError, TypeError):
+    """No registered table hook can materialize or retrieve the given type."""
+
+
+class TaskFailedError(TabledagError):
+    """A task failed; `__cause__` holds the original exception."""
+
+    def __init__(self, message: str, *, task: str, stage: str) -> None:
+        super().__init__(message)
+        self.task = task
+        self.stage = stage
+
+
+class StoreError(TabledagError):
+    """The table store could not complete an operation."""
+
+
+class LockError(StoreError):
+    """A lock could not be acquired."""

@@ -1,0 +1,1 @@
+"""Table stores: where task outputs live."""
