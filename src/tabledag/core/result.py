@@ -60,6 +60,8 @@ class Result:
     states: dict[TaskCall, FinalTaskState] = field(default_factory=dict)
     outputs: dict[TaskCall, Any] = field(default_factory=dict)
     durations: dict[TaskCall, float] = field(default_factory=dict)
+    queries: dict[TaskCall, dict[str, str]] = field(default_factory=dict)
+    """Canonical SQL of each lazy output, per task and table name."""
     exception: BaseException | None = None
 
     @property
@@ -98,6 +100,16 @@ class Result:
                 lambda ref: store.retrieve(ref, ref.stage, as_type),
                 lambda v: isinstance(v, Table),
             )
+
+    def sql(self, task: TaskRef | TaskCall) -> str:
+        """The canonical SQL of a lazy task's output(s): what ran, or would have run."""
+        call = task.call if isinstance(task, TaskRef) else task
+        queries = self.queries.get(call, {})
+        if not queries:
+            raise KeyError(f"task {call.id!r} wrote no lazy output in this run")
+        return "\n\n".join(
+            sql if len(queries) == 1 else f"-- {name}\n{sql}" for name, sql in queries.items()
+        )
 
     def summary(self) -> str:
         """One line per task: state, time and name."""

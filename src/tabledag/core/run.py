@@ -109,9 +109,11 @@ def _run_task(
     hits = []
     stored: dict[int, Table] = {}
     for table in tables:
-        ref, hit = store.store_output(run, table, input_key)
-        stored[id(table)] = ref
-        hits.append(hit)
+        written = store.store_output(run, table, input_key, force=salt is not None)
+        stored[id(table)] = written.ref
+        hits.append(written.hit)
+        if written.sql is not None:
+            result.queries.setdefault(call, {})[written.ref.name] = written.sql
     outputs = map_values(returned, lambda t: stored[id(t)], lambda v: id(v) in stored)
     outputs_json = json.dumps(_encode_outputs(call, outputs), sort_keys=True)
     store.record_task(run, call.name, input_key, outputs_json, json.dumps(input_tables))

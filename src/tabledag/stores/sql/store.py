@@ -60,11 +60,23 @@ class StageRun:
 
 
 @dataclass
+class Stored:
+    """What writing one output gave: its reference, whether it was already kept, and for a lazy
+    output its canonical SQL."""
+
+    ref: Table
+    hit: bool
+    sql: str | None = None
+
+
+@dataclass
 class _Write:
     run: StageRun
     input_key: str
+    force: bool = False
     result: Table | None = None
     hit: bool = False
+    sql: str | None = None
 
 
 _current_write: ContextVar[_Write | None] = ContextVar("tabledag_write", default=None)
@@ -109,6 +121,7 @@ class SQLTableStore(HookRegistry):
         self._ibis: Any = None
         self._sessions = 0
         self._is_setup = False
+        self._schemas: set[str] = set()
         self._lock = threading.RLock()
         self._logical: dict[tuple[str, str], tuple[str, str]] = {}
 
@@ -154,6 +167,8 @@ class SQLTableStore(HookRegistry):
 
     def close(self) -> None:
         self._ibis = None
+        self._is_setup = False
+        self._schemas.clear()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -184,8 +199,15 @@ class SQLTableStore(HookRegistry):
     def setup(self) -> None:
         """Create the metadata schema and tables if missing (once per store object)."""
         if not self._is_setup:
-            self.execute(list(metadata.create_statements(self.metadata_schema)))
+            with self.dialect.stage_lock(self.connection, self.instance_id, "__setup__"):
+                self.execute(list(metadata.create_statements(self.metadata_schema)))
             self._is_setup = True
+
+    def ensure_schema(self, schema: str) -> None:
+        """Create `schema` if this store object has not seen it yet."""
+        if schema not in self._schemas:
+            self.execute(self.dialect.create_schema(schema))
+            self._schemas.add(schema)
 
     # -- names ------------------------------------------------------------------------------------
 
@@ -242,9 +264,11 @@ class SQLTableStore(HookRegistry):
         keys = _table_keys(json.loads(entry[0]))
         return entry[0] if all(key in run.state.tables for key in keys) else None
 
-    def store_output(self, run: StageRun, table: Table, input_key: str) -> tuple[Table, bool]:
-        """Write one task output (or find it cached); returns its reference and whether it hit."""
-        write = _Write(run, input_key)
+    def store_output(
+        self, run: StageRun, table: Table, input_key: str, *, force: bool = False
+    ) -> Stored:
+        """Write one task output, or find it kept under the same key (unless `force`)."""
+        write = _Write(run, input_key, force)
         token = _current_write.set(write)
         try:
             self.materialize(table, run.stage)
@@ -254,7 +278,7 @@ class SQLTableStore(HookRegistry):
             raise StoreError(
                 f"the table hook for {type(table.obj).__name__} wrote nothing for {table.name!r}"
             )
-        return write.result, write.hit
+        return Stored(write.result, write.hit, write.sql)
 
     def reuse_output(self, run: StageRun, ref: Table) -> None:
         """Show a cached table in this run's stage (a versioned task that did not run)."""
@@ -279,7 +303,7 @@ class SQLTableStore(HookRegistry):
         ):
             return False
         generation = run.state.generation + 1
-        self.execute(self.dialect.create_schema(run.schema))
+        self.ensure_schema(run.schema)
         statements: list[exp.Expression | str] = []
         for name in removed:
             statements += self.dialect.drop_view(table(run.schema, name))
@@ -319,13 +343,13 @@ class SQLTableStore(HookRegistry):
     def write_query(self, table_: Table, stage_name: str, query: exp.Query) -> None:
         """Write a lazy output: `CREATE TABLE AS` unless a table with the same key is kept."""
         write = self._write_context(table_)
-        sql = self.canonical_sql(query)
+        sql = write.sql = self.canonical_sql(query)
         key = stable_hash("lazy", write.run.stage, table_.name, write.input_key, sql)
         self._write(write, table_, key, lambda t: self.dialect.create_table_as(t, query))
 
     def write_raw_sql(self, table_: Table, stage_name: str, sql: str) -> None:
         write = self._write_context(table_)
-        text = " ".join(sql.split())
+        text = write.sql = " ".join(sql.split())
         key = stable_hash("raw", write.run.stage, table_.name, write.input_key, text)
         self._write(write, table_, key, lambda t: [f"CREATE TABLE {self.dialect.render(t)} AS {sql}"])
 
@@ -335,7 +359,8 @@ class SQLTableStore(HookRegistry):
         if data.num_columns == 0:
             raise StoreError(f"table {table_.name!r} has no columns; a table needs at least one")
         data = self.dialect.prepare_arrow(data)
-        key = stable_hash("eager", write.run.stage, table_.name, arrow_hash(data))
+        salt = write.input_key if write.force else None  # the runner salts input keys to force
+        key = stable_hash("eager", write.run.stage, table_.name, arrow_hash(data), salt)
 
         def load(target: exp.Table) -> list:
             self.connection.write_arrow(target.db, target.name, data)
@@ -361,7 +386,7 @@ class SQLTableStore(HookRegistry):
             physical = naming.physical_table(table_.name, key, self.dialect.max_identifier_bytes)
             row = metadata.TableRow(key, table_.name, self.view_name(table_.name), physical, 0)
             target = table(run.data_schema, physical)
-            self.execute(self.dialect.create_schema(run.data_schema))
+            self.ensure_schema(run.data_schema)
             if physical in run.existing:  # left behind by a failed run
                 self.execute(self.dialect.drop_table(target))
                 run.existing.discard(physical)

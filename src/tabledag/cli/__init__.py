@@ -1,0 +1,1 @@
+"""The `tabledag` command."""

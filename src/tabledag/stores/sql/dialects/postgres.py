@@ -1,0 +1,182 @@
+"""PostgreSQL: ADBC (binary COPY) for bulk load and read, psycopg2 COPY where ADBC is missing.
+
+- DDL is transactional, so a stage commit is one transaction; a reader of the stage schema waits
+  on the view's lock and then sees the new generation, never half of it.
+- Views bind to their tables and `CREATE OR REPLACE VIEW` needs identical columns, so re-pointing
+  a view is `DROP VIEW` + `CREATE VIEW` inside that transaction
+  (https://www.postgresql.org/docs/current/sql-createview.html).
+- Identifiers are cut at 63 bytes by the server; `naming.fit_identifier` keeps them unique.
+- Two runs of one instance serialise per stage through session-level advisory locks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlglot import exp
+
+from ....errors import LockError, StoreError
+from ....util import mask_url
+from ..dialect import Connection, Dialect, quote
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+class AdbcConnection(Connection):
+    """The ADBC PostgreSQL driver in autocommit mode; `BEGIN`/`COMMIT` open transactions."""
+
+    def __init__(self, uri: str) -> None:
+        import adbc_driver_postgresql.dbapi as adbc
+
+        self.con = adbc.connect(uri, autocommit=True)
+        self.cursor = self.con.cursor()
+
+    def execute(self, sql: str) -> list[tuple]:
+        self.cursor.execute(sql)
+        return self.cursor.fetchall() if self.cursor.description else []
+
+    def write_arrow(self, schema: str, table: str, data: pa.Table) -> None:
+        from ....loaders import adbc_postgres
+
+        adbc_postgres.ingest(self.con, schema, table, data)
+
+    def read_arrow(self, sql: str) -> pa.Table:
+        from ....loaders import adbc_postgres
+
+        return adbc_postgres.read(self.con, sql)
+
+    def close(self) -> None:
+        self.cursor.close()
+        self.con.close()
+
+
+class Psycopg2Connection(Connection):
+    """psycopg2 in autocommit mode: the fallback when the ADBC driver is not installed."""
+
+    def __init__(self, uri: str) -> None:
+        import psycopg2
+
+        self.con = psycopg2.connect(uri)
+        self.con.autocommit = True
+
+    def execute(self, sql: str) -> list[tuple]:
+        with self.con.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+
+    def write_arrow(self, schema: str, table: str, data: pa.Table) -> None:
+        from ....loaders import psycopg2_copy
+
+        psycopg2_copy.ingest(self.con, schema, table, data)
+
+    def read_arrow(self, sql: str) -> pa.Table:
+        from ....loaders import psycopg2_copy
+
+        return psycopg2_copy.read(self.con, sql)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class Postgres(Dialect):
+    """Args (from the store's `args`):
+    create_database_if_not_exists: create the URL's database on first connect.
+    driver: "adbc" or "psycopg2"; default: ADBC if installed.
+    lock_timeout: seconds to wait for another run's stage lock (default 600).
+    """
+
+    name = "postgres"
+    sqlglot = "postgres"
+    max_identifier_bytes = 63
+
+    def __init__(self, url: str, **args: Any) -> None:
+        super().__init__(url, **args)
+        parts = urlsplit(url)
+        scheme = parts.scheme.split("+", 1)[0]
+        self.uri = urlunsplit(("postgresql" if scheme == "postgres" else scheme, *parts[1:]))
+        self.database = parts.path.lstrip("/") or "postgres"
+
+    def connect(self) -> Connection:
+        if self.args.get("create_database_if_not_exists"):
+            self._create_database()
+        driver = self.args.get("driver") or ("adbc" if _has_adbc() else "psycopg2")
+        try:
+            if driver == "adbc":
+                return AdbcConnection(self.uri)
+            return Psycopg2Connection(self.uri)
+        except Exception as error:  # drivers raise their own types; say where we tried
+            raise StoreError(
+                f"cannot connect to {mask_url(self.uri)} with {driver}: {mask_url(str(error))}"
+            ) from None
+
+    def _create_database(self) -> None:
+        import psycopg2
+
+        parts = urlsplit(self.uri)
+        admin = urlunsplit((*parts[:2], "/postgres", *parts[3:]))
+        con = psycopg2.connect(admin)
+        try:
+            con.autocommit = True
+            with con.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
+                if cursor.fetchone() is None:
+                    cursor.execute(f"CREATE DATABASE {quote(self.database)}")
+        except psycopg2.errors.UniqueViolation:
+            pass  # another process created it first
+        finally:
+            con.close()
+        self.args["create_database_if_not_exists"] = False
+
+    @contextmanager
+    def stage_lock(self, conn: Connection, instance_id: str, stage: str) -> Iterator[None]:
+        """A session-level advisory lock on (database, instance, stage)."""
+        key = _lock_key(self.database, instance_id, stage)
+        timeout_ms = int(float(self.args.get("lock_timeout", 600)) * 1000)
+        conn.execute(f"SET lock_timeout = {timeout_ms}")
+        try:
+            conn.execute(f"SELECT pg_advisory_lock({key})")
+        except Exception as error:
+            raise LockError(
+                f"stage {stage!r} of instance {instance_id!r} stayed locked by another run for "
+                f"{timeout_ms / 1000:.0f}s; wait for it or raise lock_timeout"
+            ) from error
+        finally:
+            conn.execute("SET lock_timeout = 0")
+        try:
+            yield
+        finally:
+            conn.execute(f"SELECT pg_advisory_unlock({key})")
+
+    def ibis_backend(self, conn: Connection) -> Any:
+        import ibis
+
+        return ibis.connect(self.uri)
+
+    def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expression]:
+        select = exp.select("*").from_(target)
+        return [
+            exp.Drop(this=view, kind="VIEW", exists=True),
+            exp.Create(this=view, kind="VIEW", expression=select),
+        ]
+
+    def prepare_arrow(self, data: pa.Table) -> pa.Table:
+        from ....loaders.postgres_types import prepare_arrow
+
+        return prepare_arrow(data)
+
+
+def _has_adbc() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("adbc_driver_postgresql") is not None
+
+
+def _lock_key(*parts: str) -> int:
+    """A signed 64-bit advisory-lock key from names (stable across processes)."""
+    digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
