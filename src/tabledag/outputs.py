@@ -47,7 +47,9 @@ class Table:
 
     def __repr__(self) -> str:
         where = f" in {self.stage!r} key={self.key[:12]}" if self.key else ""
-        kind = "" if self.obj is None else f" of {type(self.obj).__module__}.{type(self.obj).__name__}"
+        kind = (
+            "" if self.obj is None else f" of {type(self.obj).__module__}.{type(self.obj).__name__}"
+        )
         return f"<Table {self.name!r}{where}{kind}>"
 
 

@@ -18,7 +18,9 @@ SEGMENTS = ["retail", "wholesale", "online"]
 @materialize(version="1")
 def customers() -> pa.Table:
     ids = pa.array(range(1_000), pa.int64())
-    segment = pc.take(pa.array(SEGMENTS), pc.cast(pc.bit_wise_and(ids, 1) + pc.divide(ids, 500), pa.int32()))
+    segment = pc.take(
+        pa.array(SEGMENTS), pc.cast(pc.bit_wise_and(ids, 1) + pc.divide(ids, 500), pa.int32())
+    )
     return pa.table({"customer_id": ids, "segment": segment})
 
 
@@ -30,7 +32,9 @@ def orders(n: int) -> pa.Table:
         {
             "order_id": ids,
             "customer_id": pc.bit_wise_and(pc.multiply(ids, 7919), 1023),
-            "amount": pc.divide(pc.cast(pc.bit_wise_and(pc.multiply(ids, 104729), 65535), pa.float64()), 100.0),
+            "amount": pc.divide(
+                pc.cast(pc.bit_wise_and(pc.multiply(ids, 104729), 65535), pa.float64()), 100.0
+            ),
         }
     ).filter(pc.less(pc.bit_wise_and(pc.multiply(ids, 7919), 1023), 1000))
 

@@ -99,7 +99,9 @@ class ConfigFile:
                 f"{self.path} has no instance {instance!r}; it has: {', '.join(self.instances)}"
             )
         merged = _deep_merge(self.instances.get("__any__") or {}, self.instances[instance] or {})
-        instance_id = str(merged.pop("instance_id", "pipeline" if instance == "__any__" else instance))
+        instance_id = str(
+            merged.pop("instance_id", "pipeline" if instance == "__any__" else instance)
+        )
         store = merged.pop("table_store", None)
         if not isinstance(store, dict) or "class" not in store:
             raise ConfigError(
@@ -140,6 +142,7 @@ def build_store(spec: dict[str, Any], instance_id: str) -> Any:
 
 def _expand(value: Any, instance_id: str) -> Any:
     if isinstance(value, str):
+
         def env(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:

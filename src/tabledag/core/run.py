@@ -74,8 +74,9 @@ def _run_call(store: Any, run: Any, call: TaskCall, result: Result, salt: str | 
         result.outputs[call] = outputs
     finally:
         result.durations[call] = time.perf_counter() - started
-    logger.info("%-11s %7.1f ms  %s", result.states[call].name, result.durations[call] * 1e3,
-                call.id)
+    logger.info(
+        "%-11s %7.1f ms  %s", result.states[call].name, result.durations[call] * 1e3, call.id
+    )
 
 
 def _run_task(
@@ -98,9 +99,7 @@ def _run_task(
 
     if task.input_type is not None:
         args, kwargs = (
-            map_values(
-                v, lambda ref: store.retrieve(ref, ref.stage, task.input_type), _is_table
-            )
+            map_values(v, lambda ref: store.retrieve(ref, ref.stage, task.input_type), _is_table)
             for v in (args, kwargs)
         )
     returned = task.fn(*args, **kwargs)
@@ -192,9 +191,7 @@ def _collect_tables(store: Any, call: TaskCall, returned: Any) -> tuple[Any, lis
     for table in tables:
         assert table.name is not None
         if table.name in names:
-            raise DuplicateNameError(
-                f"task {call.name!r} returned two tables named {table.name!r}"
-            )
+            raise DuplicateNameError(f"task {call.name!r} returned two tables named {table.name!r}")
         names[table.name] = table
     return structure, tables
 
@@ -214,7 +211,9 @@ def _encode_outputs(call: TaskCall, outputs: Any) -> Any:
     try:
         return json.loads(json.dumps(map_values(outputs, table, _is_table), default=encode))
     except TypeError as error:
-        raise TabledagError(f"task {call.name!r} returned a value that is not JSON: {error}")
+        raise TabledagError(
+            f"task {call.name!r} returned a value that is not JSON: {error}"
+        ) from None
 
 
 def _decode(value: Any, stage: str) -> Any:

@@ -49,8 +49,12 @@ class MaterializingTask:
     def with_name(self, name: str) -> MaterializingTask:
         """The same task under another name (to call it twice in one stage)."""
         return MaterializingTask(
-            self.fn, name=name, input_type=self.input_type, version=self.version,
-            lazy=self.lazy, nout=self.nout,
+            self.fn,
+            name=name,
+            input_type=self.input_type,
+            version=self.version,
+            lazy=self.lazy,
+            nout=self.nout,
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -104,7 +104,7 @@ class HookRegistry:
         cls._hooks = []
 
     @classmethod
-    def register_table(cls, *requirements: Any):  # noqa: ANN206 - decorator factory
+    def register_table(cls, *requirements: Any):
         """Decorator registering a `TableHook` on this store class.
 
         A falsy requirement (an optional import that resolved to `None`) skips the registration.

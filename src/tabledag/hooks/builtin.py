@@ -3,5 +3,11 @@
 Order matters: later registrations are asked first.
 """
 
-from . import pandas, polars, pyarrow, sql, sqlalchemy  # noqa: F401
-from . import ibis  # noqa: F401  (last: asked first)
+from . import (  # noqa: F401
+    ibis,
+    pandas,
+    polars,
+    pyarrow,
+    sql,
+    sqlalchemy,
+)

@@ -8,6 +8,7 @@ its data hash, which keeps cache keys deterministic.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..outputs import Table
@@ -34,11 +35,18 @@ class IbisTableHook(TableHook[SQLTableStore]):
         if _has_memtable(expr):
             store.write_arrow(table, stage_name, store.ibis.to_pyarrow(expr))
         else:
-            store.write_query(table, stage_name, store.ibis.compiler.to_sqlglot(expr))
+            query = _compile(store, expr)
+            store.write_query(table, stage_name, query, ibis_schema=expr.schema())
 
     @classmethod
-    def retrieve(cls, store: SQLTableStore, table: Table, stage_name: str, as_type: Any,
-                 limit: int | None = None) -> Any:
+    def retrieve(
+        cls,
+        store: SQLTableStore,
+        table: Table,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
+    ) -> Any:
         expr = store.ibis_table(table)
         return expr if limit is None else expr.limit(limit)
 
@@ -46,7 +54,22 @@ class IbisTableHook(TableHook[SQLTableStore]):
     def lazy_query_str(cls, store: SQLTableStore, obj: Any) -> str:
         if _has_memtable(obj):
             raise TypeError("an ibis expression over a memtable is data, not a lazy query")
-        return store.canonical_sql(store.ibis.compiler.to_sqlglot(obj))
+        return store.canonical_sql(_compile(store, obj))
+
+
+def _compile(store: SQLTableStore, expr: Any) -> Any:
+    """Compile to a sqlglot tree, memoised on the backend-free expression.
+
+    ibis compilation costs ~1-4 ms for even a tiny expression and a lazy task is compiled on
+    every run, so reruns in one process reuse the tree. `unbind()` makes the key independent of
+    the connection object, which is new in every session.
+    """
+    return _compile_unbound(store.ibis.compiler, expr.unbind().op()).copy()
+
+
+@functools.lru_cache(maxsize=2048)
+def _compile_unbound(compiler: Any, node: Any) -> Any:
+    return compiler.to_sqlglot(node.to_expr())
 
 
 def _has_memtable(expr: Any) -> bool:

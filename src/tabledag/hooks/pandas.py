@@ -37,8 +37,14 @@ class PandasTableHook(TableHook[SQLTableStore]):
         store.write_arrow(table, stage_name, pa.Table.from_pandas(frame, preserve_index=False))
 
     @classmethod
-    def retrieve(cls, store: SQLTableStore, table: Table, stage_name: str, as_type: Any,
-                 limit: int | None = None) -> Any:
+    def retrieve(
+        cls,
+        store: SQLTableStore,
+        table: Table,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
+    ) -> Any:
         data = store.read_arrow(table, limit)
         if isinstance(as_type, tuple) and "arrow" in as_type[1:]:
             import pandas as pd

@@ -37,8 +37,14 @@ class PolarsTableHook(TableHook[SQLTableStore]):
         store.write_arrow(table, stage_name, frame.to_arrow())
 
     @classmethod
-    def retrieve(cls, store: SQLTableStore, table: Table, stage_name: str, as_type: Any,
-                 limit: int | None = None) -> Any:
+    def retrieve(
+        cls,
+        store: SQLTableStore,
+        table: Table,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
+    ) -> Any:
         import polars as pl
 
         frame = pl.from_arrow(store.read_arrow(table, limit))

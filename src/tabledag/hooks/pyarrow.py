@@ -38,6 +38,12 @@ class PyArrowTableHook(TableHook[SQLTableStore]):
         store.write_arrow(table, stage_name, data)
 
     @classmethod
-    def retrieve(cls, store: SQLTableStore, table: Table, stage_name: str, as_type: Any,
-                 limit: int | None = None) -> Any:
+    def retrieve(
+        cls,
+        store: SQLTableStore,
+        table: Table,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
+    ) -> Any:
         return store.read_arrow(table, limit)

@@ -1,4 +1,4 @@
-"""Hooks for SQL that is already text or a sqlglot tree: sqlglot expressions, SQL strings, RawSql."""
+"""Hooks for SQL already in text or sqlglot form: sqlglot expressions, SQL strings, RawSql."""
 
 from __future__ import annotations
 
@@ -31,8 +31,14 @@ class SqlglotTableHook(TableHook[SQLTableStore]):
         store.write_query(table, stage_name, _as_query(table.obj))
 
     @classmethod
-    def retrieve(cls, store: SQLTableStore, table: Table, stage_name: str, as_type: Any,
-                 limit: int | None = None) -> exp.Table:
+    def retrieve(
+        cls,
+        store: SQLTableStore,
+        table: Table,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
+    ) -> exp.Table:
         return store.physical(table)
 
     @classmethod
@@ -60,8 +66,14 @@ class SqlTextTableHook(TableHook[SQLTableStore]):
         store.write_query(table, stage_name, store.parse_sql(table.obj))
 
     @classmethod
-    def retrieve(cls, store: SQLTableStore, table: Table, stage_name: str, as_type: Any,
-                 limit: int | None = None) -> str:
+    def retrieve(
+        cls,
+        store: SQLTableStore,
+        table: Table,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
+    ) -> str:
         return store.dialect.render(store.physical(table))
 
     @classmethod

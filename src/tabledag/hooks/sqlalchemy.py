@@ -34,15 +34,22 @@ class SQLAlchemyTableHook(TableHook[SQLTableStore]):
         store.write_query(table, stage_name, _to_sqlglot(store, table.obj))
 
     @classmethod
-    def retrieve(cls, store: SQLTableStore, table: Table, stage_name: str, as_type: Any,
-                 limit: int | None = None) -> Any:
+    def retrieve(
+        cls,
+        store: SQLTableStore,
+        table: Table,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
+    ) -> Any:
         import sqlalchemy as sa
         from sqlglot import exp
 
         target = store.physical(table)
         columns = [
-            sa.Column(name, _sa_type(exp.DataType.build(type_, dialect=store.dialect.sqlglot,
-                                                        udt=True)))
+            sa.Column(
+                name, _sa_type(exp.DataType.build(type_, dialect=store.dialect.sqlglot, udt=True))
+            )
             for name, type_ in store.columns(table)
         ]
         return sa.Table(target.name, sa.MetaData(), *columns, schema=target.db)

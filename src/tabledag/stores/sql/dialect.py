@@ -92,10 +92,10 @@ class Dialect:
         return [exp.Create(this=target, kind="TABLE", expression=query)]
 
     def drop_table(self, target: exp.Table) -> list[exp.Expression]:
-        return [exp.Drop(this=target, kind="TABLE", exists=True)]
+        return [exp.Drop(tables=[target], kind="TABLE", exists=True)]
 
     def drop_view(self, target: exp.Table) -> list[exp.Expression]:
-        return [exp.Drop(this=target, kind="VIEW", exists=True)]
+        return [exp.Drop(tables=[target], kind="VIEW", exists=True)]
 
     def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expression]:
         """Statements making `view` show `target` (run inside the commit transaction)."""

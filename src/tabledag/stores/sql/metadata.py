@@ -22,7 +22,7 @@ _TABLES = {
     "tables": (
         "stage VARCHAR NOT NULL, key VARCHAR NOT NULL, name VARCHAR NOT NULL, "
         "view_name VARCHAR NOT NULL, physical VARCHAR NOT NULL, generation INTEGER NOT NULL, "
-        "created_at TIMESTAMP"
+        "created_at TIMESTAMP, columns VARCHAR"
     ),
     "tasks": (
         "stage VARCHAR NOT NULL, task VARCHAR NOT NULL, task_key VARCHAR NOT NULL, "
@@ -39,6 +39,8 @@ class TableRow:
     view_name: str
     physical: str
     generation: int
+    columns: str | None = None
+    """JSON [[name, ibis dtype], ...] where known: builds ibis inputs without a catalog query."""
 
 
 @dataclass
@@ -72,7 +74,8 @@ def select_statements(schema: str, stage: str) -> dict[str, str]:
     return {
         "stages": f"SELECT generation FROM {q(schema)}.stages WHERE stage = {s}",
         "tables": (
-            f"SELECT key, name, view_name, physical, generation FROM {q(schema)}.{q('tables')} "
+            f"SELECT key, name, view_name, physical, generation, columns "
+            f"FROM {q(schema)}.{q('tables')} "
             f"WHERE stage = {s}"
         ),
         "tasks": (
@@ -99,7 +102,8 @@ def commit_statements(
     if new_tables:
         rows = ", ".join(
             f"({s}, {_literal(r.key)}, {_literal(r.name)}, {_literal(r.view_name)}, "
-            f"{_literal(r.physical)}, {generation}, CAST({now} AS TIMESTAMP))"
+            f"{_literal(r.physical)}, {generation}, CAST({now} AS TIMESTAMP), "
+            f"{'NULL' if r.columns is None else _literal(r.columns)})"
             for r in new_tables
         )
         statements.append(f"INSERT INTO {q(schema)}.{q('tables')} VALUES {rows}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,6 +125,8 @@ class SQLTableStore(HookRegistry):
         self._schemas: set[str] = set()
         self._lock = threading.RLock()
         self._logical: dict[tuple[str, str], tuple[str, str]] = {}
+        self._columns: dict[tuple[str, str], str] = {}
+        """(schema, physical table) -> columns JSON; physical tables never change, so it holds."""
 
     # -- identity, pickling -----------------------------------------------------------------------
 
@@ -248,11 +251,13 @@ class SQLTableStore(HookRegistry):
         state = metadata.StageState()
         for (generation,) in self.execute(queries["stages"]):
             state.generation = generation
-        for key, name, view_name, physical, generation in self.execute(queries["tables"]):
-            state.tables[key] = metadata.TableRow(key, name, view_name, physical, generation)
+        data_schema = self.data_schema_name(stage)
+        for row in self.execute(queries["tables"]):
+            table_row = state.tables[row[0]] = metadata.TableRow(*row)
+            if table_row.columns:
+                self._columns[(data_schema, table_row.physical)] = table_row.columns
         for task, task_key, outputs, generation in self.execute(queries["tasks"]):
             state.tasks[(task, task_key)] = (outputs, generation)
-        data_schema = self.data_schema_name(stage)
         existing = {row[0] for row in self.execute(self.dialect.list_tables(data_schema))}
         return StageRun(stage, self.schema_name(stage), data_schema, state, existing)
 
@@ -284,7 +289,9 @@ class SQLTableStore(HookRegistry):
         """Show a cached table in this run's stage (a versioned task that did not run)."""
         self._claim_view(run, run.state.tables[ref.key])  # type: ignore[index]
 
-    def record_task(self, run: StageRun, task: str, task_key: str, outputs: str, inputs: str) -> None:
+    def record_task(
+        self, run: StageRun, task: str, task_key: str, outputs: str, inputs: str
+    ) -> None:
         run.tasks[(task, task_key)] = (outputs, inputs)
 
     def commit_stage(self, run: StageRun) -> bool:
@@ -340,18 +347,27 @@ class SQLTableStore(HookRegistry):
         hook = self.hook_for_materialize(type(table.obj))
         hook.materialize(self, table, stage_name)
 
-    def write_query(self, table_: Table, stage_name: str, query: exp.Query) -> None:
-        """Write a lazy output: `CREATE TABLE AS` unless a table with the same key is kept."""
+    def write_query(
+        self, table_: Table, stage_name: str, query: exp.Query, ibis_schema: Any = None
+    ) -> None:
+        """Write a lazy output: `CREATE TABLE AS` unless a table with the same key is kept.
+
+        `ibis_schema`, where the hook knows it, saves a catalog query when the table is read
+        back as an ibis input.
+        """
         write = self._write_context(table_)
         sql = write.sql = self.canonical_sql(query)
         key = stable_hash("lazy", write.run.stage, table_.name, write.input_key, sql)
-        self._write(write, table_, key, lambda t: self.dialect.create_table_as(t, query))
+        columns = _columns_json(ibis_schema)
+        self._write(write, table_, key, lambda t: self.dialect.create_table_as(t, query), columns)
 
     def write_raw_sql(self, table_: Table, stage_name: str, sql: str) -> None:
         write = self._write_context(table_)
         text = write.sql = " ".join(sql.split())
         key = stable_hash("raw", write.run.stage, table_.name, write.input_key, text)
-        self._write(write, table_, key, lambda t: [f"CREATE TABLE {self.dialect.render(t)} AS {sql}"])
+        self._write(
+            write, table_, key, lambda t: [f"CREATE TABLE {self.dialect.render(t)} AS {sql}"]
+        )
 
     def write_arrow(self, table_: Table, stage_name: str, data: pa.Table) -> None:
         """Write an eager output through the dialect's bulk path, keyed by a hash of the data."""
@@ -366,7 +382,12 @@ class SQLTableStore(HookRegistry):
             self.connection.write_arrow(target.db, target.name, data)
             return []
 
-        self._write(write, table_, key, load)
+        columns = None
+        if "ibis" in sys.modules:  # cheap only where ibis is loaded anyway
+            import ibis
+
+            columns = _columns_json(ibis.Schema.from_pyarrow(data.schema))
+        self._write(write, table_, key, load, columns)
 
     def _write_context(self, table_: Table) -> _Write:
         write = _current_write.get()
@@ -377,14 +398,18 @@ class SQLTableStore(HookRegistry):
             )
         return write
 
-    def _write(self, write: _Write, table_: Table, key: str, build: Any) -> None:
+    def _write(
+        self, write: _Write, table_: Table, key: str, build: Any, columns: str | None = None
+    ) -> None:
         run = write.run
         assert table_.name is not None
         row = run.state.tables.get(key) or run.created.get(key)
         write.hit = row is not None
         if row is None:
             physical = naming.physical_table(table_.name, key, self.dialect.max_identifier_bytes)
-            row = metadata.TableRow(key, table_.name, self.view_name(table_.name), physical, 0)
+            row = metadata.TableRow(
+                key, table_.name, self.view_name(table_.name), physical, 0, columns
+            )
             target = table(run.data_schema, physical)
             self.ensure_schema(run.data_schema)
             if physical in run.existing:  # left behind by a failed run
@@ -393,6 +418,8 @@ class SQLTableStore(HookRegistry):
             self.execute(build(target))
             self._add_constraints(table_, target)
             run.created[key] = row
+            if columns:
+                self._columns[(run.data_schema, physical)] = columns
         self._claim_view(run, row)
         write.result = table_.stored(run.stage, key)
         self.physical(write.result)  # registers the logical name for canonical SQL
@@ -412,9 +439,7 @@ class SQLTableStore(HookRegistry):
         if table_.primary_key:
             self.execute(self.dialect.add_primary_key(target, list(table_.primary_key)))
         for i, columns in enumerate(table_.indexes or ()):
-            name = naming.fit_identifier(
-                f"{target.name}_idx{i}", self.dialect.max_identifier_bytes
-            )
+            name = naming.fit_identifier(f"{target.name}_idx{i}", self.dialect.max_identifier_bytes)
             self.execute(self.dialect.create_index(target, name, list(columns)))
 
     # -- reading (called by table hooks and the runner) ------------------------------------------
@@ -440,8 +465,19 @@ class SQLTableStore(HookRegistry):
         return self._ibis
 
     def ibis_table(self, ref: Table) -> Any:
+        """An ibis table on the physical table, built from known columns where possible."""
+        import ibis
+        import ibis.expr.operations as ops
+
         target = self.physical(ref)
-        return self.ibis.table(target.name, database=target.db)
+        columns = self._columns.get((target.db, target.name))
+        if columns is None:
+            expr = self.ibis.table(target.name, database=target.db)
+            self._columns[(target.db, target.name)] = _columns_json(expr.schema())
+            return expr
+        schema = ibis.schema(json.loads(columns))
+        namespace = ops.Namespace(database=target.db)
+        return ops.DatabaseTable(target.name, schema, self.ibis, namespace).to_expr()
 
     def columns(self, ref: Table) -> list[tuple[str, str]]:
         """(name, SQL type) of a stored table's columns, in order."""
@@ -476,6 +512,12 @@ class SQLTableStore(HookRegistry):
         if not isinstance(tree, exp.Query):
             raise StoreError(f"expected a SELECT query, got: {sql[:200]}")
         return tree
+
+
+def _columns_json(ibis_schema: Any) -> str | None:
+    if ibis_schema is None:
+        return None
+    return json.dumps([[name, str(dtype)] for name, dtype in ibis_schema.items()])
 
 
 def _table_keys(outputs: Any) -> list[str]:

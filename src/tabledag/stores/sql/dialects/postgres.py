@@ -160,7 +160,7 @@ class Postgres(Dialect):
     def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expression]:
         select = exp.select("*").from_(target)
         return [
-            exp.Drop(this=view, kind="VIEW", exists=True),
+            exp.Drop(tables=[view], kind="VIEW", exists=True),
             exp.Create(this=view, kind="VIEW", expression=select),
         ]
 
