@@ -124,8 +124,9 @@ def test_killed_run_leaves_the_committed_stage_intact(pg) -> None:
     assert _run(script, env, VALUE="1").communicate(timeout=120)[0].strip() == "OK"
     big = _run(script, env, VALUE="3", ROWS="3000000")
     time.sleep(2.5)  # inside the 3M-row load of a new physical table
+    assert big.poll() is None, "the run finished before it could be killed; load more rows"
     big.send_signal(signal.SIGKILL)
-    big.wait(timeout=30)
+    big.communicate(timeout=30)
     assert _total(con, prefix) == (1000, 1000)
     with con.cursor() as cur:
         cur.execute(f'SELECT count(*), sum(v) FROM "{prefix}raw".numbers')

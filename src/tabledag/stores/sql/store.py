@@ -18,7 +18,7 @@ import logging
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -169,7 +169,10 @@ class SQLTableStore(HookRegistry):
                 self._sessions -= 1
 
     def close(self) -> None:
-        self._ibis = None
+        if self._ibis is not None:
+            with suppress(Exception):  # a backend on a closed connection may complain; it's gone
+                self._ibis.disconnect()
+            self._ibis = None
         self._is_setup = False
         self._schemas.clear()
         if self._conn is not None:
