@@ -22,7 +22,20 @@ def current_stage() -> Stage | None:
     return _stage.get()
 
 
-class Flow:
+def current_flow() -> Flow | None:
+    return _flow.get()
+
+
+class _Declaring:
+    """Holds the context-variable token while a `with` block is open; never pickled."""
+
+    _token: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_token"}
+
+
+class Flow(_Declaring):
     """A pipeline: stages of tasks, declared inside `with Flow(name) as flow:`."""
 
     def __init__(self, name: str = "default") -> None:
@@ -42,6 +55,7 @@ class Flow:
         if any(s.name == stage.name for s in self.stages):
             raise DuplicateNameError(f"flow {self.name!r} already has a stage {stage.name!r}")
         stage.position = len(self.stages)
+        stage.flow = self
         self.stages.append(stage)
 
     @property
@@ -80,13 +94,14 @@ class Flow:
         return f"<Flow {self.name!r}: {len(self.stages)} stages, {len(self.tasks)} tasks>"
 
 
-class Stage:
+class Stage(_Declaring):
     """A group of tasks that commits together, as one database schema."""
 
     def __init__(self, name: str) -> None:
         self.name = normalize_name(name)
         self.tasks: list[TaskCall] = []
         self.position = -1
+        self.flow: Flow | None = None
 
     def __enter__(self) -> Stage:
         flow = _flow.get()
@@ -97,7 +112,10 @@ class Stage:
                 f"stage {self.name!r} is inside stage {_stage.get().name!r}: nested stages "  # type: ignore[union-attr]
                 "are not supported; declare stages one after another"
             )
-        flow.add_stage(self)
+        if self.flow is None:
+            flow.add_stage(self)
+        elif self.flow is not flow:
+            raise DeclarationError(f"stage {self.name!r} belongs to another flow")
         self._token = _stage.set(self)
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +95,10 @@ class Result:
 
             as_type = call.task.input_type or pa.Table
         store = self.config.store
-        with store.session():
+        # Objects bound to the connection (ibis tables) need it open after we return: it then
+        # stays open until `store.close()`. Everything else reads inside a short session.
+        needs_connection = store.hook_for_retrieve(as_type).needs_connection
+        with nullcontext() if needs_connection else store.session():
             return map_values(
                 value,
                 lambda ref: store.retrieve(ref, ref.stage, as_type),

@@ -58,10 +58,15 @@ class MaterializingTask:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from .flow import current_stage
+        from .flow import current_flow, current_stage
 
         stage = current_stage()
         if stage is None:
+            if current_flow() is not None:
+                raise DeclarationError(
+                    f"task {self.name!r} is called inside a Flow but outside any Stage; "
+                    "wrap the call in `with Stage(name):`"
+                )
             return self.fn(*_unwrap(args), **_unwrap(kwargs))
         call = TaskCall(self, stage, args, kwargs)
         stage.add(call)
@@ -130,6 +135,11 @@ class TaskCall:
         self.name = self.task.name
         self.upstream = []
         for ref in iter_refs((self.args, self.kwargs)):
+            if ref.call.stage.flow is not self.stage.flow:
+                raise DeclarationError(
+                    f"task {self.name!r} in stage {self.stage.name!r} uses {ref.call.name!r} "
+                    "from another flow; pass data between flows through tables, not references"
+                )
             if ref.call.stage.position > self.stage.position:
                 raise DeclarationError(
                     f"task {self.name!r} in stage {self.stage.name!r} uses {ref.call.name!r} "

@@ -46,6 +46,9 @@ class CanRetResult(enum.Enum):
 class TableHook(Generic[StoreT]):
     """Base class of table hooks; every method is a classmethod, hooks hold no state."""
 
+    needs_connection: ClassVar[bool] = False
+    """Whether retrieved objects keep using the store's connection (e.g. ibis tables)."""
+
     @classmethod
     def can_materialize(cls, type_: type) -> CanMatResult:
         return CanMatResult.NO

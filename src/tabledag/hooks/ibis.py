@@ -20,6 +20,7 @@ from .base import CanMatResult, CanRetResult, TableHook, type_is
 class IbisTableHook(TableHook[SQLTableStore]):
     materializes = ("ibis.Table",)
     retrieves = ("ibis.Table",)
+    needs_connection = True
 
     @classmethod
     def can_materialize(cls, type_: type) -> CanMatResult:

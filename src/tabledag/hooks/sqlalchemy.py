@@ -70,37 +70,33 @@ def _to_sqlglot(store: SQLTableStore, obj: Any) -> Any:
     return sqlglot.parse_one(sql, read="postgres")
 
 
-def _sa_type(data_type: Any) -> Any:
-    import sqlalchemy as sa
-    from sqlglot import exp
+_SA_TYPES = {
+    "SmallInteger": ("TINYINT", "SMALLINT", "UTINYINT", "USMALLINT"),
+    "Integer": ("INT", "MEDIUMINT", "UMEDIUMINT"),
+    "BigInteger": ("BIGINT", "UINT", "UBIGINT", "INT128", "UINT128", "HUGEINT"),
+    "Double": ("DOUBLE",),
+    "Boolean": ("BOOLEAN",),
+    "Date": ("DATE", "DATE32"),
+    "Time": ("TIME", "TIMETZ"),
+    "LargeBinary": ("VARBINARY", "BINARY", "BLOB"),
+    "String": ("VARCHAR", "TEXT", "CHAR", "NVARCHAR", "NCHAR", "NAME", "UUID"),
+}
+_BY_KIND = {kind: sa_name for sa_name, kinds in _SA_TYPES.items() for kind in kinds}
 
-    t = exp.DataType.Type
-    kind = data_type.this
-    if kind in (t.TINYINT, t.SMALLINT):
-        return sa.SmallInteger()
-    if kind in (t.INT, t.MEDIUMINT):
-        return sa.Integer()
-    if kind in (t.BIGINT, t.UBIGINT, t.UINT, t.HUGEINT):
-        return sa.BigInteger()
-    if kind in (t.FLOAT,):
+
+def _sa_type(data_type: Any) -> Any:
+    """The SQLAlchemy type for a catalogue type (by sqlglot's type name, stable across versions)."""
+    import sqlalchemy as sa
+
+    kind = data_type.this.name
+    if kind == "FLOAT":
         return sa.Float(precision=24)
-    if kind in (t.DOUBLE,):
-        return sa.Double()
-    if kind in (t.DECIMAL,):
-        params = [int(p.this.this) for p in data_type.expressions if p.this is not None] or [None]
-        return sa.Numeric(*params)
-    if kind is t.BOOLEAN:
-        return sa.Boolean()
-    if kind in (t.DATE,):
-        return sa.Date()
-    if kind in (t.TIMESTAMP, t.DATETIME, t.TIMESTAMPNTZ):
+    if kind in ("DECIMAL", "BIGDECIMAL"):
+        params = [int(p.this.this) for p in data_type.expressions if p.this is not None]
+        return sa.Numeric(*params[:2])
+    if kind in ("TIMESTAMP", "DATETIME", "TIMESTAMPNTZ", "DATETIME2"):
         return sa.DateTime()
-    if kind in (t.TIMESTAMPTZ, t.TIMESTAMPLTZ):
+    if kind in ("TIMESTAMPTZ", "TIMESTAMPLTZ"):
         return sa.DateTime(timezone=True)
-    if kind in (t.TIME,):
-        return sa.Time()
-    if kind in (t.VARBINARY, t.BINARY, t.BLOB):
-        return sa.LargeBinary()
-    if kind in (t.VARCHAR, t.TEXT, t.CHAR, t.NVARCHAR, t.NCHAR):
-        return sa.String()
-    return sa.types.NullType()
+    sa_name = _BY_KIND.get(kind)
+    return getattr(sa, sa_name)() if sa_name else sa.types.NullType()

@@ -1,0 +1,351 @@
+"""Arrow <-> PostgreSQL type rules shared by the loaders, so every path stores the same columns.
+
+``prepare_arrow`` maps a table onto the Arrow types that come back from Postgres (so a write
+followed by a read compares equal to it), ``postgres_type`` names the column type for DDL, and
+``restore_arrow`` repairs what a driver returns that is not plain Arrow (``numeric`` as text).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# NAMEDATALEN - 1: Postgres silently truncates longer identifiers, which would alias names.
+MAX_IDENTIFIER_BYTES = 63
+
+# Text output of a finite Postgres numeric: never an exponent, never a leading '+'.
+_NUMERIC_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
+_DRIVER_METADATA_PREFIXES = (b"POSTGRESQL:", b"ADBC:")
+# Memory layout of one month_day_nano_interval value (Arrow is little-endian on our targets).
+_INTERVAL_LAYOUT = np.dtype([("months", "<i4"), ("days", "<i4"), ("nanos", "<i8")])
+_NANOS_PER_DAY = 86_400 * 1_000_000_000
+
+
+# ---------------------------------------------------------------- identifiers and DDL
+
+
+def quote_ident(name: str, kind: str = "identifier") -> str:
+    """Quote ``name`` verbatim; refuse names Postgres would reject or silently truncate."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{kind} name must be a non-empty string, got {name!r}")
+    if "\x00" in name:
+        raise ValueError(f"{kind} name {name!r} contains a NUL character")
+    size = len(name.encode("utf-8"))
+    if size > MAX_IDENTIFIER_BYTES:
+        raise ValueError(
+            f"{kind} name {name!r} is {size} bytes in UTF-8; PostgreSQL keeps only "
+            f"{MAX_IDENTIFIER_BYTES} and would silently truncate it"
+        )
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified_name(schema: str, table: str) -> str:
+    """``"schema"."table"`` with both parts checked and quoted."""
+    return f"{quote_ident(schema, 'schema')}.{quote_ident(table, 'table')}"
+
+
+def create_table_sql(schema: str, table: str, arrow_schema: pa.Schema) -> str:
+    """CREATE TABLE for a prepared Arrow schema: our DDL, so both loaders store the same types."""
+    target = qualified_name(schema, table)
+    columns = ", ".join(
+        f"{quote_ident(field.name, 'column')} {postgres_type(field.type)}" for field in arrow_schema
+    )
+    return f"CREATE TABLE {target} ({columns})"
+
+
+# ---------------------------------------------------------------- Arrow -> Postgres
+
+
+def postgres_type(arrow_type: pa.DataType) -> str:
+    """The Postgres column type that stores ``arrow_type`` without loss (TypeError if none)."""
+    t = arrow_type
+    if pa.types.is_dictionary(t):
+        return postgres_type(t.value_type)
+    if isinstance(t, pa.BaseExtensionType):
+        return postgres_type(t.storage_type)
+    if pa.types.is_decimal(t):
+        return f"numeric({t.precision},{t.scale})"
+    if pa.types.is_timestamp(t):
+        return "timestamptz" if t.tz is not None else "timestamp"
+    for predicate, name in _POSTGRES_TYPES:
+        if predicate(t):
+            return name
+    raise TypeError(f"no PostgreSQL column type for Arrow type {t}")
+
+
+_POSTGRES_TYPES = (
+    (pa.types.is_boolean, "boolean"),
+    (lambda t: t in (pa.int8(), pa.int16(), pa.uint8()), "int2"),
+    (lambda t: t in (pa.int32(), pa.uint16()), "int4"),
+    (lambda t: t in (pa.int64(), pa.uint32()), "int8"),
+    (lambda t: t == pa.uint64(), "numeric(20,0)"),
+    (lambda t: t in (pa.float16(), pa.float32()), "float4"),
+    (pa.types.is_float64, "float8"),
+    (lambda t: _is_text(t) or pa.types.is_null(t), "text"),
+    (lambda t: _is_bytes(t), "bytea"),
+    (pa.types.is_date, "date"),
+    (pa.types.is_time, "time"),
+    (pa.types.is_duration, "interval"),
+    (pa.types.is_interval, "interval"),
+)
+
+
+def prepare_arrow(data: pa.Table) -> pa.Table:
+    """Map ``data`` onto the Arrow types a Postgres round trip returns; same object if no change.
+
+    Widening only (int8/uints -> wider signed, uint64 -> decimal128(20,0), float16 -> float32,
+    large/view/fixed binary and strings -> binary/string, dictionaries decoded, null -> string,
+    extension -> storage, date64 -> date32, time/timestamp/duration -> microseconds). Postgres
+    keeps microseconds, so sub-microsecond values raise ValueError instead of being truncated.
+    """
+    columns = list(data.columns)
+    changed = False
+    for i, field in enumerate(data.schema):
+        try:
+            prepared = _prepare_column(columns[i])
+        except pa.ArrowInvalid as exc:
+            raise ValueError(
+                f"column {field.name!r} ({field.type}) cannot be stored in PostgreSQL "
+                f"without loss: {exc}"
+            ) from exc
+        if prepared is not columns[i]:
+            columns[i], changed = prepared, True
+    if not changed:
+        return data
+    fields = [
+        pa.field(f.name, c.type, f.nullable, f.metadata)
+        for f, c in zip(data.schema, columns, strict=True)
+    ]
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields, data.schema.metadata))
+
+
+def _prepare_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    t = column.type
+    if pa.types.is_dictionary(t):
+        return _prepare_column(column.cast(t.value_type))
+    if isinstance(t, pa.BaseExtensionType):
+        storage = [chunk.storage for chunk in column.chunks]
+        return _prepare_column(pa.chunked_array(storage, t.storage_type))
+    if pa.types.is_null(t):
+        return pa.chunked_array([pa.nulls(len(c), pa.string()) for c in column.chunks], pa.string())
+    if _is_text(t) and t != pa.string():
+        return _cast_offsets(column, pa.string(), pa.large_string())
+    if _is_bytes(t) and t != pa.binary():
+        return _cast_offsets(column, pa.binary(), pa.large_binary())
+    target = _widened_type(t)
+    return column if target is None else column.cast(target)
+
+
+def _cast_offsets(column: pa.ChunkedArray, small: pa.DataType, large: pa.DataType):
+    """32-bit offsets like Postgres results have, unless a chunk holds more than 2 GiB."""
+    try:
+        return column.cast(small)
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):
+        return column if column.type == large else column.cast(large)
+
+
+def _widened_type(t: pa.DataType) -> pa.DataType | None:
+    if t in (pa.int8(), pa.uint8()):
+        return pa.int16()
+    if t == pa.uint16():
+        return pa.int32()
+    if t == pa.uint32():
+        return pa.int64()
+    if t == pa.uint64():
+        return pa.decimal128(20, 0)
+    if t == pa.float16():
+        return pa.float32()
+    if pa.types.is_decimal32(t) or pa.types.is_decimal64(t):
+        return pa.decimal128(t.precision, t.scale)
+    if pa.types.is_date64(t):
+        return pa.date32()
+    if pa.types.is_time(t) and t != pa.time64("us"):
+        return pa.time64("us")
+    if pa.types.is_timestamp(t) and t.unit != "us":
+        return pa.timestamp("us", t.tz)
+    if pa.types.is_duration(t) and t.unit != "us":
+        return pa.duration("us")
+    return None
+
+
+# ---------------------------------------------------------------- Postgres -> Arrow
+
+
+def restore_arrow(data: pa.Table, schema_hint: pa.Schema | None = None) -> pa.Table:
+    """Turn a driver's result into plain Arrow, optionally steered back to ``schema_hint`` types.
+
+    ADBC returns ``numeric`` as an opaque text extension (with the column's typmod in field
+    metadata); it becomes decimal128(p, s), decimal256 above 38 digits, or, for unconstrained
+    numeric, the narrowest decimal(38|76, s) holding every value (text if NaN/Infinity occur).
+    Driver field metadata (``POSTGRESQL:*``, ``ADBC:*``) is dropped so loaders agree. A hint
+    column is cast to its hinted type when that cast is lossless (timestamptz back to its zone,
+    interval back to duration, int16 back to int8, ...); otherwise the column stays as read.
+    """
+    columns = list(data.columns)
+    fields = []
+    changed = False
+    for i, field in enumerate(data.schema):
+        column = columns[i]
+        hint = _hinted_type(schema_hint, field.name)
+        if _driver_type_name(field) == "numeric" and _is_text(_storage_type(field.type)):
+            precision_scale = numeric_precision_scale(_typmod(field))
+            if hint is not None and pa.types.is_decimal(hint):
+                precision_scale = (hint.precision, hint.scale)
+            column = decimal_from_text(_storage(column), *(precision_scale or (None, None)))
+        if hint is not None and column.type != hint:
+            column = _cast_to_hint(column, hint)
+        metadata = _without_driver_metadata(field.metadata)
+        changed = changed or column is not columns[i] or metadata != field.metadata
+        columns[i] = column
+        fields.append(pa.field(field.name, column.type, field.nullable, metadata))
+    if not changed:
+        return data
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields, data.schema.metadata))
+
+
+def numeric_precision_scale(typmod: int | None) -> tuple[int, int] | None:
+    """Decode a numeric typmod (PQfmod); None for unconstrained ``numeric``."""
+    if typmod is None or typmod < 4:
+        return None
+    packed = typmod - 4
+    scale = ((packed & 0x7FF) ^ 0x400) - 0x400  # 11-bit signed since PostgreSQL 15
+    return (packed >> 16) & 0xFFFF, scale
+
+
+def decimal_from_text(
+    values: pa.ChunkedArray, precision: int | None = None, scale: int | None = None
+) -> pa.ChunkedArray:
+    """Parse Postgres numeric text into a decimal; stays text if no decimal type can hold it."""
+    target = _decimal_type(precision, scale) if precision is not None else None
+    if target is not None:
+        try:
+            return values.cast(target)
+        except pa.ArrowInvalid:  # NaN is legal even in a constrained numeric
+            return values
+    target = _inferred_decimal_type(values)
+    return values if target is None else values.cast(target)
+
+
+def _decimal_type(precision: int, scale: int | None) -> pa.DataType | None:
+    try:
+        if 1 <= precision <= 38:
+            return pa.decimal128(precision, scale or 0)
+        if precision <= 76:
+            return pa.decimal256(precision, scale or 0)
+    except (ValueError, pa.ArrowInvalid):  # e.g. a scale Arrow cannot represent
+        return None
+    return None
+
+
+def _inferred_decimal_type(values: pa.ChunkedArray) -> pa.DataType | None:
+    """decimal(38|76, max scale seen) for unconstrained numeric, e.g. SUM() or AVG() results."""
+    valid = pc.drop_null(values)
+    if len(valid) == 0:
+        return pa.decimal128(38, 0)
+    if not pc.all(pc.match_substring_regex(valid, _NUMERIC_TEXT)).as_py():
+        return None
+    length = pc.binary_length(valid)
+    dot = pc.find_substring(valid, ".")
+    has_dot = pc.greater_equal(dot, 0)
+    scale = pc.max(pc.if_else(has_dot, pc.subtract(pc.subtract(length, dot), 1), 0)).as_py()
+    sign = pc.cast(pc.starts_with(valid, "-"), pa.int32())
+    digits = pc.max(pc.subtract(pc.if_else(has_dot, dot, length), sign)).as_py()
+    for precision, make in ((38, pa.decimal128), (76, pa.decimal256)):
+        if digits + scale <= precision:
+            return make(precision, scale)
+    return None
+
+
+def _cast_to_hint(column: pa.ChunkedArray, hint: pa.DataType) -> pa.ChunkedArray:
+    if pa.types.is_interval(column.type) and pa.types.is_duration(hint):
+        durations = interval_to_duration(column)
+        if durations is None:
+            return column
+        column = durations
+    try:
+        return column.cast(hint)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return column
+
+
+def interval_to_duration(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    """month_day_nano -> duration[ns], None if some value has months (no fixed length)."""
+    chunks = []
+    for chunk in column.chunks:
+        parts = interval_parts(chunk)
+        valid = np.asarray(chunk.is_valid(), dtype=bool)
+        if np.any(parts["months"][valid]):
+            return None
+        nanos = parts["days"].astype(np.int64) * _NANOS_PER_DAY + parts["nanos"]
+        chunks.append(pa.array(nanos, pa.duration("ns"), mask=~valid))
+    return pa.chunked_array(chunks, pa.duration("ns"))
+
+
+def interval_parts(chunk: pa.Array) -> np.ndarray:
+    """Zero-copy structured view (months, days, nanos) of a month_day_nano_interval array."""
+    layout = np.frombuffer(chunk.buffers()[1], _INTERVAL_LAYOUT)
+    return layout[chunk.offset : chunk.offset + len(chunk)]
+
+
+def interval_from_parts(months: pa.Array, days: pa.Array, micros: pa.Array) -> pa.Array:
+    """Assemble month_day_nano_interval from three aligned columns (null where months is)."""
+    parts = np.zeros(len(months), _INTERVAL_LAYOUT)
+    parts["months"] = months.fill_null(0).to_numpy()
+    parts["days"] = days.fill_null(0).to_numpy()
+    parts["nanos"] = micros.fill_null(0).to_numpy() * 1000
+    # A freshly computed boolean array's value bitmap doubles as a validity bitmap.
+    validity = pc.is_valid(months).buffers()[1] if months.null_count else None
+    return pa.Array.from_buffers(
+        pa.month_day_nano_interval(),
+        len(parts),
+        [validity, pa.py_buffer(parts)],
+        null_count=months.null_count,
+    )
+
+
+def _hinted_type(schema_hint: pa.Schema | None, name: str) -> pa.DataType | None:
+    if schema_hint is None:
+        return None
+    index = schema_hint.get_field_index(name)  # -1 when missing or ambiguous
+    return None if index < 0 else schema_hint.field(index).type
+
+
+def _driver_type_name(field: pa.Field) -> str | None:
+    t = field.type
+    if isinstance(t, pa.OpaqueType):
+        return t.type_name
+    metadata = field.metadata or {}
+    name = metadata.get(b"ADBC:postgresql:typname") or metadata.get(b"POSTGRESQL:type")
+    return name.decode() if name else None
+
+
+def _typmod(field: pa.Field) -> int | None:
+    raw = (field.metadata or {}).get(b"POSTGRESQL:typmod")
+    return int(raw) if raw else None
+
+
+def _storage_type(t: pa.DataType) -> pa.DataType:
+    return t.storage_type if isinstance(t, pa.BaseExtensionType) else t
+
+
+def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if not isinstance(column.type, pa.BaseExtensionType):
+        return column
+    return pa.chunked_array([c.storage for c in column.chunks], column.type.storage_type)
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _is_bytes(t: pa.DataType) -> bool:
+    kinds = (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_binary_view)
+    return any(kind(t) for kind in kinds) or pa.types.is_fixed_size_binary(t)
+
+
+def _without_driver_metadata(metadata: dict[bytes, bytes] | None) -> dict[bytes, bytes] | None:
+    if not metadata:
+        return metadata
+    kept = {k: v for k, v in metadata.items() if not k.startswith(_DRIVER_METADATA_PREFIXES)}
+    return kept or None

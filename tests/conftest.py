@@ -1,0 +1,143 @@
+"""Shared fixtures: a fresh table store per test, over every store kind that is available.
+
+- `duckdb`: a new database file in the test's `tmp_path`.
+- `postgres` (marked `postgres`): the server at `$TABLEDAG_TEST_POSTGRES_URL`
+  (default `postgresql://postgres@127.0.0.1:5432/postgres`), with a unique schema prefix per
+  test whose schemas are dropped afterwards. Skipped while the Postgres dialect cannot be
+  imported, and when the server is unreachable (a failure with `TABLEDAG_REQUIRE_SERVICES=1`).
+
+`tests/dbutil.py` reads the database on a fresh connection of its own, never through
+tabledag, so the tests see what another client would see.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tabledag import Config, create_basic_config
+
+POSTGRES_ENV = "TABLEDAG_TEST_POSTGRES_URL"
+POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
+REQUIRE_ENV = "TABLEDAG_REQUIRE_SERVICES"
+
+STORE_KINDS = [
+    "duckdb",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+]
+
+_postgres_problem: list[str | None] = []
+"""Cached result of the one reachability check per session ([] = not checked yet)."""
+
+
+def postgres_url() -> str:
+    return os.environ.get(POSTGRES_ENV) or POSTGRES_DEFAULT
+
+
+def _postgres_unavailable() -> str | None:
+    """Why the Postgres param cannot run, or None. Fails instead of skipping if required."""
+    try:
+        importlib.import_module("tabledag.stores.sql.dialects.postgres")
+    except ImportError:
+        return "postgres dialect not available"
+    if not _postgres_problem:
+        try:
+            import psycopg2
+
+            con = psycopg2.connect(postgres_url(), connect_timeout=3)
+            con.close()
+            _postgres_problem.append(None)
+        except Exception as error:
+            _postgres_problem.append(
+                f"PostgreSQL server at {POSTGRES_ENV}={postgres_url()!r} is unreachable "
+                f"({type(error).__name__}: {str(error).strip()[:200]}); set {POSTGRES_ENV} to a "
+                "reachable server"
+            )
+    problem = _postgres_problem[0]
+    if problem is not None and os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{problem} ({REQUIRE_ENV}=1 requires it)", pytrace=False)
+    return problem
+
+
+@dataclass
+class StoreTarget:
+    """Where one test's tables go: the store kind, its URL and store arguments."""
+
+    kind: str
+    url: str
+    store_args: dict[str, Any] = field(default_factory=dict)
+    schema_prefix: str = ""
+
+    def config(self, **extra: Any) -> Config:
+        """A new `Config` on the same database and schemas (e.g. `config(print_sql=True)`)."""
+        return create_basic_config(self.url, **{**self.store_args, **extra})
+
+
+def _make_target(kind: str, directory: Path) -> StoreTarget:
+    if kind == "duckdb":
+        return StoreTarget("duckdb", f"duckdb:///{directory}/db.duckdb")
+    if kind == "postgres":
+        problem = _postgres_unavailable()
+        if problem is not None:
+            pytest.skip(problem)
+        prefix = f"t{uuid.uuid4().hex[:8]}_"
+        return StoreTarget("postgres", postgres_url(), {"schema_prefix": prefix}, prefix)
+    raise ValueError(kind)
+
+
+def _drop_prefixed_schemas(url: str, prefix: str) -> None:
+    import psycopg2
+
+    con = psycopg2.connect(url, connect_timeout=5)
+    try:
+        con.autocommit = True
+        with con.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '10s'")
+            cursor.execute("SELECT nspname FROM pg_namespace")
+            for (name,) in cursor.fetchall():
+                if name.startswith(prefix):
+                    cursor.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        con.close()
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def target(store_kind: str, tmp_path: Path) -> Iterator[StoreTarget]:
+    """The test's own database (duckdb file) or schema prefix (postgres)."""
+    t = _make_target(store_kind, tmp_path)
+    yield t
+    if t.kind == "postgres":
+        _drop_prefixed_schemas(t.url, t.schema_prefix)
+
+
+@pytest.fixture
+def store_url(target: StoreTarget) -> str:
+    return target.url
+
+
+@pytest.fixture
+def config(target: StoreTarget) -> Config:
+    return target.config()
+
+
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def module_target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StoreTarget]:
+    """Like `target`, shared by the tests of one module (for one expensive flow run)."""
+    t = _make_target(request.param, tmp_path_factory.mktemp(request.param))
+    yield t
+    if t.kind == "postgres":
+        _drop_prefixed_schemas(t.url, t.schema_prefix)

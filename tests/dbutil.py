@@ -1,0 +1,78 @@
+"""Reading the database behind tabledag's back: fresh connections, catalogue queries."""
+
+from __future__ import annotations
+
+import re
+
+from tabledag import Config
+
+
+def query(config: Config, sql: str) -> list[tuple]:
+    """Run `sql` on a fresh connection to the config's database; return all rows."""
+    store = config.store
+    if store.dialect.name == "duckdb":
+        import duckdb
+
+        con = duckdb.connect(store.dialect.database)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+    import psycopg2
+
+    con = psycopg2.connect(store.url)
+    try:
+        con.autocommit = True
+        with con.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        con.close()
+
+
+def qname(*parts: str) -> str:
+    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+
+
+def physical_tables(config: Config, stage: str) -> set[str]:
+    """Names of the base tables in the stage's `__data` schema."""
+    schema = config.store.data_schema_name(stage)
+    rows = query(
+        config,
+        "SELECT table_name FROM information_schema.tables "
+        f"WHERE table_schema = '{schema}' AND table_type = 'BASE TABLE'",
+    )
+    return {r[0] for r in rows}
+
+
+def view_target(config: Config, stage: str, view: str) -> str:
+    """The physical table the stage view `view` selects from, read from the catalogue."""
+    store = config.store
+    schema = store.schema_name(stage)
+    data_schema = store.data_schema_name(stage)
+    if store.dialect.name == "duckdb":
+        rows = query(
+            config,
+            f"SELECT sql FROM duckdb_views() WHERE schema_name = '{schema}' "
+            f"AND view_name = '{view}'",
+        )
+        assert len(rows) == 1, f"no view {schema}.{view}: {rows}"
+        found = re.findall(re.escape(data_schema) + r'"?\."?([A-Za-z0-9_]+)', rows[0][0])
+        assert len(found) == 1, rows[0][0]
+        return found[0]
+    rows = query(
+        config,
+        "SELECT table_schema, table_name FROM information_schema.view_table_usage "
+        f"WHERE view_schema = '{schema}' AND view_name = '{view}'",
+    )
+    assert len(rows) == 1, f"view {schema}.{view} uses {rows}"
+    assert rows[0][0] == data_schema
+    return rows[0][1]
+
+
+def read_view(config: Config, stage: str, view: str, order_by: str | None = None) -> list[tuple]:
+    """All rows of `stage.view`, read on a fresh connection."""
+    sql = f"SELECT * FROM {qname(config.store.schema_name(stage), view)}"
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    return query(config, sql)
