@@ -98,7 +98,7 @@ class Result:
         # Objects bound to the connection (ibis tables) need it open after we return: it then
         # stays open until `store.close()`. Everything else reads inside a short session.
         needs_connection = store.hook_for_retrieve(as_type).needs_connection
-        with nullcontext() if needs_connection else store.session():
+        with nullcontext() if needs_connection else store.session(setup=False):
             return map_values(
                 value,
                 lambda ref: store.retrieve(ref, ref.stage, as_type),

@@ -6,7 +6,12 @@ from typing import TYPE_CHECKING
 
 import adbc_driver_postgresql.dbapi as adbc_dbapi
 
-from tabledag.loaders.postgres_types import create_table_sql, prepare_arrow, restore_arrow
+from tabledag.loaders.postgres_types import (
+    create_table_sql,
+    prepare_arrow,
+    query_body,
+    restore_arrow,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,6 +41,6 @@ def ingest(conn: Connection, schema: str, table: str, data: pa.Table) -> None:
 def read(conn: Connection, sql: str, schema_hint: pa.Schema | None = None) -> pa.Table:
     """Run ``sql`` and return its result as Arrow (see ``restore_arrow`` for type repairs)."""
     with conn.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(query_body(sql))  # ADBC wraps it in COPY (...) TO STDOUT
         result = cursor.fetch_arrow_table()
     return restore_arrow(result, schema_hint)

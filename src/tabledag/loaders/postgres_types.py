@@ -54,6 +54,15 @@ def create_table_sql(schema: str, table: str, arrow_schema: pa.Schema) -> str:
     return f"CREATE TABLE {target} ({columns})"
 
 
+def query_body(sql: str) -> str:
+    """``sql`` fit to be wrapped in COPY (...) or a subquery: no trailing ';', and a final
+    newline so that a trailing ``-- comment`` cannot swallow the closing parenthesis."""
+    body = sql.strip()
+    while body.endswith(";"):
+        body = body[:-1].rstrip()
+    return body + "\n"
+
+
 # ---------------------------------------------------------------- Arrow -> Postgres
 
 
@@ -113,8 +122,8 @@ def prepare_arrow(data: pa.Table) -> pa.Table:
             columns[i], changed = prepared, True
     if not changed:
         return data
-    fields = [
-        pa.field(f.name, c.type, f.nullable, f.metadata)
+    fields = [  # field metadata of a converted column described the old type (e.g. polars')
+        f if f.type == c.type else pa.field(f.name, c.type, f.nullable)
         for f, c in zip(data.schema, columns, strict=True)
     ]
     return pa.Table.from_arrays(columns, schema=pa.schema(fields, data.schema.metadata))
@@ -222,9 +231,16 @@ def decimal_from_text(
         try:
             return values.cast(target)
         except pa.ArrowInvalid:  # NaN is legal even in a constrained numeric
-            return values
+            return _postgres_spelling(values)
     target = _inferred_decimal_type(values)
-    return values if target is None else values.cast(target)
+    return _postgres_spelling(values) if target is None else values.cast(target)
+
+
+def _postgres_spelling(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """ADBC spells special numerics nan/inf/-inf; use Postgres' own NaN/Infinity/-Infinity."""
+    for pattern, replacement in (("^nan$", "NaN"), ("^inf$", "Infinity"), ("^-inf$", "-Infinity")):
+        values = pc.replace_substring_regex(values, pattern, replacement)
+    return values
 
 
 def _decimal_type(precision: int, scale: int | None) -> pa.DataType | None:

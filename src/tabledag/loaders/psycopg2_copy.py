@@ -28,6 +28,7 @@ from tabledag.loaders.postgres_types import (
     interval_parts,
     prepare_arrow,
     qualified_name,
+    query_body,
     quote_ident,
     restore_arrow,
 )
@@ -160,9 +161,9 @@ def _join(values: pa.Array, suffix: str) -> pa.Array:
 
 def read(conn: Connection, sql: str, schema_hint: pa.Schema | None = None) -> pa.Table:
     """Run ``sql`` through ``COPY (...) TO STDOUT`` and parse it with the result's column types."""
-    body = sql.strip().rstrip(";").rstrip()
+    body = query_body(sql)
     with conn.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM (\n{body}\n) AS q LIMIT 0")
+        cursor.execute(f"SELECT * FROM (\n{body}) AS q LIMIT 0")
         description = cursor.description
     if not description:
         return pa.table({})
@@ -170,7 +171,7 @@ def read(conn: Connection, sql: str, schema_hint: pa.Schema | None = None) -> pa
     aliases = ", ".join(f"c{i}" for i in range(len(columns)))
     projection = ", ".join(expr for col in columns for expr in col.expressions)
     copy = (
-        f"COPY (SELECT {projection} FROM (\n{body}\n) AS q({aliases})) "
+        f"COPY (SELECT {projection} FROM (\n{body}) AS q({aliases})) "
         "TO STDOUT WITH (FORMAT csv, ENCODING 'UTF8')"
     )
     buffer = io.BytesIO()
@@ -293,7 +294,7 @@ def _parse_csv(buffer: io.BytesIO, columns: list[_ResultColumn]) -> pa.Table:
     return pa_csv.read_csv(
         source,
         read_options=pa_csv.ReadOptions(column_names=names),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pa_csv.ConvertOptions(
             column_types=types,
             null_values=[""],

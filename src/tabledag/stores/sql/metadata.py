@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 SCHEMA = "tabledag_metadata"
 
-_TABLES = {
+TABLES = {
     "stages": "stage VARCHAR NOT NULL, generation INTEGER NOT NULL, committed_at TIMESTAMP",
     "tables": (
         "stage VARCHAR NOT NULL, key VARCHAR NOT NULL, name VARCHAR NOT NULL, "
@@ -64,9 +64,18 @@ def create_statements(schema: str) -> list[str]:
     statements = [f"CREATE SCHEMA IF NOT EXISTS {q(schema)}"]
     statements += [
         f"CREATE TABLE IF NOT EXISTS {q(schema)}.{q(name)} ({columns})"
-        for name, columns in _TABLES.items()
+        for name, columns in TABLES.items()
     ]
     return statements
+
+
+def exists_statement(schema: str) -> str:
+    """Counts the metadata tables that exist: a read, cheaper than idempotent DDL every run."""
+    names = ", ".join(_literal(name) for name in TABLES)
+    return (
+        "SELECT count(*) FROM information_schema.tables "
+        f"WHERE table_schema = {_literal(schema)} AND table_name IN ({names})"
+    )
 
 
 def select_statements(schema: str, stage: str) -> dict[str, str]:

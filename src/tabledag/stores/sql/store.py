@@ -149,8 +149,11 @@ class SQLTableStore(HookRegistry):
         return self._conn
 
     @contextmanager
-    def session(self) -> Iterator[SQLTableStore]:
-        """Hold the run lock and a connection; reentrant. Closes the connection at the end."""
+    def session(self, *, setup: bool = True) -> Iterator[SQLTableStore]:
+        """Hold the run lock and a connection; reentrant. Closes the connection at the end.
+
+        `setup=False` is for reading only: the metadata tables are not needed then.
+        """
         with self._lock:
             outermost = self._sessions == 0
             self._sessions += 1
@@ -158,7 +161,8 @@ class SQLTableStore(HookRegistry):
             if outermost:
                 with self.dialect.run_lock(self.instance_id):
                     try:
-                        self.setup()
+                        if setup:
+                            self.setup()
                         yield self
                     finally:
                         self.close()
@@ -205,8 +209,10 @@ class SQLTableStore(HookRegistry):
     def setup(self) -> None:
         """Create the metadata schema and tables if missing (once per store object)."""
         if not self._is_setup:
-            with self.dialect.stage_lock(self.connection, self.instance_id, "__setup__"):
-                self.execute(list(metadata.create_statements(self.metadata_schema)))
+            (count,) = self.execute(metadata.exists_statement(self.metadata_schema))[0]
+            if count < len(metadata.TABLES):
+                with self.dialect.stage_lock(self.connection, self.instance_id, "__setup__"):
+                    self.execute(list(metadata.create_statements(self.metadata_schema)))
             self._is_setup = True
 
     def ensure_schema(self, schema: str) -> None:
