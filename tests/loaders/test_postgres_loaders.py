@@ -381,6 +381,27 @@ def test_ingest_does_not_commit(loader, conn, schema, table_name):
         assert cur.fetchone()[0] is True
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT 1 AS a, 'x%s' AS a",
+        "SELECT 1 AS a, 'x%s' AS a ;\n",
+        "SELECT 1 AS a, 'x%s' AS a -- c",
+    ],
+)
+def test_read_accepts_semicolons_comments_and_duplicate_names(loader, conn, sql):
+    result = loader.read(conn, sql)
+    assert result.column_names == ["a", "a"]
+    assert result.columns == [pa.chunked_array([[1]], pa.int32()), pa.chunked_array([["x%s"]])]
+
+
+def test_read_raises_the_database_error(loader, conn):
+    with pytest.raises(Exception, match="division by zero"):
+        loader.read(conn, "SELECT 1 / (150000 - g) AS x FROM generate_series(1, 300000) AS g")
+    conn.rollback()
+    assert loader.read(conn, "SELECT 1 AS ok").to_pylist() == [{"ok": 1}]
+
+
 def test_unconstrained_numeric_is_inferred_from_values(loader, conn, schema, table_name):
     data = one_column(pa.array([D("1.25"), D("-3.50"), None], pa.decimal128(10, 2)))
     loader.ingest(conn, schema, table_name, data)
@@ -406,6 +427,12 @@ def test_unconstrained_numeric_is_inferred_from_values(loader, conn, schema, tab
             "huge": D(10) ** 40,
         }
     ]
+
+
+def test_a_mismatched_hint_never_loses_the_decimal(loader, conn, schema, table_name):
+    data = one_column(pa.array([D("1.2345"), None], pa.decimal128(18, 4)))
+    hint = pa.schema([("c", pa.decimal128(10, 2))])  # would need rounding: not applied
+    assert_same(roundtrip(loader, conn, schema, table_name, data, schema_hint=hint), data)
 
 
 def test_both_loaders_return_identical_tables(server_url, schema, table_name):

@@ -20,6 +20,7 @@ _DRIVER_METADATA_PREFIXES = (b"POSTGRESQL:", b"ADBC:")
 # Memory layout of one month_day_nano_interval value (Arrow is little-endian on our targets).
 _INTERVAL_LAYOUT = np.dtype([("months", "<i4"), ("days", "<i4"), ("nanos", "<i8")])
 _NANOS_PER_DAY = 86_400 * 1_000_000_000
+_MAX_DURATION_DAYS = 106_751  # int64 nanoseconds span about 292 years
 
 
 # ---------------------------------------------------------------- identifiers and DDL
@@ -199,8 +200,8 @@ def restore_arrow(data: pa.Table, schema_hint: pa.Schema | None = None) -> pa.Ta
         hint = _hinted_type(schema_hint, field.name)
         if _driver_type_name(field) == "numeric" and _is_text(_storage_type(field.type)):
             precision_scale = numeric_precision_scale(_typmod(field))
-            if hint is not None and pa.types.is_decimal(hint):
-                precision_scale = (hint.precision, hint.scale)
+            if precision_scale is None and hint is not None and pa.types.is_decimal(hint):
+                precision_scale = (hint.precision, hint.scale)  # unconstrained: trust the hint
             column = decimal_from_text(_storage(column), *(precision_scale or (None, None)))
         if hint is not None and column.type != hint:
             column = _cast_to_hint(column, hint)
@@ -286,12 +287,13 @@ def _cast_to_hint(column: pa.ChunkedArray, hint: pa.DataType) -> pa.ChunkedArray
 
 
 def interval_to_duration(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
-    """month_day_nano -> duration[ns], None if some value has months (no fixed length)."""
+    """month_day_nano -> duration[ns]; None if a value has months (no fixed length) or is
+    too long for int64 nanoseconds."""
     chunks = []
     for chunk in column.chunks:
         parts = interval_parts(chunk)
         valid = np.asarray(chunk.is_valid(), dtype=bool)
-        if np.any(parts["months"][valid]):
+        if np.any(parts["months"][valid]) or np.any(abs(parts["days"][valid]) > _MAX_DURATION_DAYS):
             return None
         nanos = parts["days"].astype(np.int64) * _NANOS_PER_DAY + parts["nanos"]
         chunks.append(pa.array(nanos, pa.duration("ns"), mask=~valid))

@@ -388,6 +388,8 @@ class SQLTableStore(HookRegistry):
         key = stable_hash("eager", write.run.stage, table_.name, arrow_hash(data), salt)
 
         def load(target: exp.Table) -> list:
+            if self.print_sql:
+                logger.info("LOAD %d rows into %s", data.num_rows, self.dialect.render(target))
             self.connection.write_arrow(target.db, target.name, data)
             return []
 

@@ -25,6 +25,8 @@ class DuckDBConnection(Connection):
         import duckdb
 
         self.con = duckdb.connect(database)
+        # Zoned timestamps come back labelled with the session zone: make it the same everywhere.
+        self.execute("SET TimeZone = 'UTC'")
 
     def execute(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
