@@ -30,11 +30,12 @@ from tabledag.loaders.postgres_types import postgres_type, prepare_arrow
 
 psycopg2 = pytest.importorskip("psycopg2")
 
-pytestmark = pytest.mark.postgres
-
 URL_VARIABLE = "TABLEDAG_TEST_POSTGRES_URL"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-LOADERS = ["adbc_postgres", "psycopg2_copy"]
+# Only tests that talk to the server carry the `postgres` mark; the pure type-rule tests do not.
+LOADERS = [
+    pytest.param(name, marks=pytest.mark.postgres) for name in ("adbc_postgres", "psycopg2_copy")
+]
 D = decimal.Decimal
 
 
@@ -101,7 +102,7 @@ def conn(loader: ModuleType, server_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def table_name(request: pytest.FixtureRequest) -> str:
+def table_name() -> str:
     """A table name unique to this test and loader."""
     return f"t_{uuid.uuid4().hex[:16]}"
 
@@ -435,6 +436,7 @@ def test_a_mismatched_hint_never_loses_the_decimal(loader, conn, schema, table_n
     assert_same(roundtrip(loader, conn, schema, table_name, data, schema_hint=hint), data)
 
 
+@pytest.mark.postgres
 def test_both_loaders_return_identical_tables(server_url, schema, table_name):
     adbc_postgres = pytest.importorskip("tabledag.loaders.adbc_postgres")
     psycopg2_copy = importlib.import_module("tabledag.loaders.psycopg2_copy")
@@ -463,6 +465,7 @@ SETTINGS_QUERY = "SELECT current_setting('DateStyle'), current_setting('extra_fl
 SETTINGS_QUERY = "SELECT current_setting('DateStyle'), current_setting('extra_float_digits')"
 
 
+@pytest.mark.postgres
 def test_psycopg2_read_survives_unusual_session_settings(server_url, schema, table_name):
     psycopg2_copy = importlib.import_module("tabledag.loaders.psycopg2_copy")
     data = scalar_table()

@@ -1,0 +1,112 @@
+"""Run every benchmark (each in its own process) and write `benchmarks/results/latest.md`.
+
+python -m benchmarks.run_all [--store duckdb|postgres|both] [--quick] [--large]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import _common as c
+
+BENCHMARKS = ("tiny_tasks", "frame_load", "cached_rerun")
+
+
+def environment() -> list[str]:
+    import duckdb
+    import ibis
+    import pandas
+    import polars
+    import pyarrow
+    import sqlglot
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            text=True,
+            capture_output=True,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "src"],
+            cwd=root,
+            text=True,
+            capture_output=True,
+            check=False,
+        ).stdout.strip()
+        rev += " (src has uncommitted changes)" if dirty else ""
+    except OSError:
+        rev = "?"
+    return [
+        f"- date: {dt.datetime.now().isoformat(timespec='seconds')}",
+        f"- git: {rev}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        f"- duckdb {duckdb.__version__}, ibis {ibis.__version__}, sqlglot {sqlglot.__version__}, "
+        f"pyarrow {pyarrow.__version__}, polars {polars.__version__}, pandas {pandas.__version__}",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--store", choices=["duckdb", "postgres", "both"], default="duckdb")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--large", action="store_true", help="frame_load with 5M rows")
+    p.add_argument("--out", default=str(c.RESULTS / "latest.md"))
+    args = p.parse_args(argv)
+
+    stores = ["duckdb", "postgres"] if args.store == "both" else [args.store]
+    sections: list[str] = []
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for store in stores:
+            for name in BENCHMARKS:
+                cmd = [sys.executable, "-m", f"benchmarks.{name}", "--store", store]
+                cmd += ["--quick"] if args.quick else []
+                cmd += ["--large"] if args.large and name == "frame_load" else []
+                out = Path(tmp) / f"{store}_{name}.json"
+                cmd += ["--json", str(out)]
+                print(f"\n$ {' '.join(cmd[1:-2])}", flush=True)
+                proc = subprocess.run(cmd, cwd=Path(__file__).resolve().parent.parent, check=False)
+                if proc.returncode == 0 and out.exists():
+                    data = json.loads(out.read_text())
+                    data["sections"] = [c.Section(**s) for s in data["sections"]]
+                    sections.append(c.Report(**data).markdown())
+                else:
+                    failures += 1
+                    sections.append(
+                        f"## {name} — {store}\n\n**failed** (exit code "
+                        f"{proc.returncode}); see the console output.\n"
+                    )
+
+    mode = "quick" if args.quick else "full" + (", large" if args.large else "")
+    text = "\n".join(
+        [
+            f"# tabledag benchmarks ({mode})",
+            "",
+            *environment(),
+            "",
+            "Medians of several repetitions after a warm-up, cases interleaved round by round; "
+            "ratios are against a raw reference measured in the same process.",
+            "",
+            *sections,
+        ]
+    )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+    print(f"\nwrote {args.out}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
