@@ -7,6 +7,9 @@
   (https://www.postgresql.org/docs/current/sql-createview.html).
 - Identifiers are cut at 63 bytes by the server; `naming.fit_identifier` keeps them unique.
 - Two runs of one instance serialise per stage through session-level advisory locks.
+- Sessions run with `synchronous_commit = off`; only the stage commit waits for its WAL flush.
+  That is safe: WAL is sequential, so a durable commit implies every physical table written
+  before it is durable too, and a table lost in a crash before any commit is just an orphan.
 """
 
 from __future__ import annotations
@@ -27,7 +30,16 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-class AdbcConnection(Connection):
+class _PostgresSession(Connection):
+    def start(self) -> None:
+        self.execute("SET synchronous_commit = off")
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+        self.execute("SET LOCAL synchronous_commit = on")
+
+
+class AdbcConnection(_PostgresSession):
     """The ADBC PostgreSQL driver in autocommit mode; `BEGIN`/`COMMIT` open transactions."""
 
     def __init__(self, uri: str) -> None:
@@ -35,6 +47,7 @@ class AdbcConnection(Connection):
 
         self.con = adbc.connect(uri, autocommit=True)
         self.cursor = self.con.cursor()
+        self.start()
 
     def execute(self, sql: str) -> list[tuple]:
         self.cursor.execute(sql)
@@ -55,7 +68,7 @@ class AdbcConnection(Connection):
         self.con.close()
 
 
-class Psycopg2Connection(Connection):
+class Psycopg2Connection(_PostgresSession):
     """psycopg2 in autocommit mode: the fallback when the ADBC driver is not installed."""
 
     def __init__(self, uri: str) -> None:
@@ -63,6 +76,7 @@ class Psycopg2Connection(Connection):
 
         self.con = psycopg2.connect(uri)
         self.con.autocommit = True
+        self.start()
 
     def execute(self, sql: str) -> list[tuple]:
         with self.con.cursor() as cursor:
