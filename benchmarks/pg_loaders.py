@@ -1,8 +1,8 @@
 """Time our Postgres loaders against raw ADBC on a mixed 11-column table (medians of 3 runs).
 
-Run: ``PYTHONPATH=src .venv/bin/python benchmarks/pg_loaders.py [--rows N]``. The server is
-taken from TABLEDAG_TEST_POSTGRES_URL (default: local trust-auth postgres). Writes go to a
-throwaway schema that is dropped at the end; each timed write is rolled back.
+Run: ``PYTHONPATH=src .venv/bin/python benchmarks/pg_loaders.py [--rows N] [--runs N]``.
+The server is taken from TABLEDAG_TEST_POSTGRES_URL (default: local trust-auth postgres).
+Writes go to a throwaway schema that is dropped at the end; each timed write is rolled back.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from tabledag.loaders import adbc_postgres, psycopg2_copy
 from tabledag.loaders.postgres_types import prepare_arrow
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-RUNS = 3
 
 
 def build_table(rows: int, seed: int = 42) -> pa.Table:
@@ -55,11 +54,11 @@ def build_table(rows: int, seed: int = 42) -> pa.Table:
 
 
 def median_seconds(
-    cases: dict[str, Callable[[], object]], after: Callable[[], object]
+    cases: dict[str, Callable[[], object]], after: Callable[[], object], runs: int
 ) -> dict[str, float]:
     """Median wall time per case; runs are interleaved so load drift hits every case alike."""
     times: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(RUNS):
+    for _ in range(runs):
         for name, run in cases.items():
             start = time.perf_counter()
             run()
@@ -71,6 +70,7 @@ def median_seconds(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     url = os.environ.get("TABLEDAG_TEST_POSTGRES_URL") or DEFAULT_URL
     table = build_table(args.rows)
@@ -100,6 +100,7 @@ def main() -> None:
                 "pg2_ingest": lambda: psycopg2_copy.ingest(pg2, schema, next(names), table),
             },
             rollback,
+            args.runs,
         )
 
         adbc_postgres.ingest(adbc, schema, "source", table)
@@ -118,10 +119,11 @@ def main() -> None:
                 "pg2_read": lambda: psycopg2_copy.read(pg2, sql),
             },
             rollback,
+            args.runs,
         )
         assert psycopg2_copy.read(pg2, sql).equals(adbc_postgres.read(adbc, sql))
         pg2.rollback()
-        report(args.rows, table, results)
+        report(args.rows, args.runs, table, results)
     finally:
         adbc.rollback()
         pg2.rollback()
@@ -132,9 +134,9 @@ def main() -> None:
         pg2.close()
 
 
-def report(rows: int, table: pa.Table, r: dict[str, float]) -> None:
+def report(rows: int, runs: int, table: pa.Table, r: dict[str, float]) -> None:
     print(f"{rows:,} rows x {table.num_columns} columns, {table.nbytes / 2**20:.0f} MiB in Arrow")
-    print(f"median of {RUNS} runs; ratio = raw ADBC time / our time (1.00 = same speed)")
+    print(f"median of {runs} runs; ratio = raw ADBC time / our time (1.00 = same speed)")
     lines = [
         ("raw cursor.adbc_ingest", r["raw_ingest"], None),
         ("adbc_postgres.ingest", r["adbc_ingest"], r["raw_ingest"]),

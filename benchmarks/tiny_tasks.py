@@ -150,7 +150,7 @@ BREAKDOWN: list[tuple[str, str, str]] = [
     ("    drop old tables (_collect_garbage)", "tabledag/stores/sql/store.py", "_collect_garbage"),
     ("  close (store.close)", "tabledag/stores/sql/store.py", "close"),
     (
-        "    ibis backend disconnect (closes the DuckDB connection: checkpoint)",
+        "    ibis backend disconnect (DuckDB: closes the connection, checkpoint)",
         "ibis/backends/sql/__init__.py",
         "disconnect",
     ),
