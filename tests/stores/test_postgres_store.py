@@ -84,3 +84,19 @@ def test_example_pipeline_runs(target) -> None:
     assert "revenue_by_segment" not in done.stderr
     assert "COMPLETED" in done.stdout or "CACHE_VALID" in done.stdout
     assert "CACHE_VALID" in done.stdout.split("\n\n")[1]
+
+
+@materialize()
+def wide_column() -> pa.Table:
+    return pa.table({"c" * 70: [1]})
+
+
+@pytest.mark.parametrize("store_kind", ["postgres"], indirect=True)
+def test_column_name_over_63_bytes_is_a_clear_error(target) -> None:
+    with Flow("wide") as flow, Stage("raw"):
+        wide_column()
+    result = flow.run(config=target.config())
+    assert not result.successful
+    message = str(result.exception)
+    assert "'wide_column'" in message and "stage 'raw'" in message and "c" * 70 in message
+    assert "63" in message

@@ -426,8 +426,14 @@ class SQLTableStore(HookRegistry):
             if physical in run.existing:  # left behind by a failed run
                 self.execute(self.dialect.drop_table(target))
                 run.existing.discard(physical)
-            self.execute(build(target))
-            self._add_constraints(table_, target)
+            try:
+                self.execute(build(target))
+                self._add_constraints(table_, target)
+            except Exception as error:
+                raise StoreError(
+                    f"writing table {table_.name!r} of stage {run.stage!r} failed: "
+                    f"{type(error).__name__}: {mask_url(str(error))}"
+                ) from error
             run.created[key] = row
             if columns:
                 self._columns[(run.data_schema, physical)] = columns
