@@ -45,7 +45,7 @@ def build_flow(name: str, data: Any, versioned: bool) -> Any:
 def body(report: c.Report, target: c.Target, args: Any) -> None:
     big_rows = 100_000 if args.quick else 1_000_000
     small_rows = 1_000
-    reps = args.reps or (3 if args.quick else 7)
+    reps = args.reps or (5 if args.quick else 21)
     report.params.update(big=f"{big_rows:,}", small=f"{small_rows:,}", reps=reps, warmup=1)
     tables = {"big": mixed_table(big_rows), "small": mixed_table(small_rows)}
 

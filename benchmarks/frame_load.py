@@ -160,6 +160,25 @@ def load(report: c.Report, target: c.Target, frames: dict[str, Any], reps: int) 
             _check(flow.run(config=state[1].config()), f"load {fmt}")
 
         cases.append(c.Case(f"td:{fmt}", run, setup, teardown))
+    # the fixed cost of a run, whatever the data: the same with a 1-row table
+    one_row = {"pyarrow": frames["pyarrow"].slice(0, 1)}
+    tiny_flow = load_flow("pyarrow", one_row)
+    cases.append(
+        c.Case(
+            "raw:1row",
+            lambda s: raw_load(target.kind, s[1].raw_url, one_row["pyarrow"]),
+            setup,
+            teardown,
+        )
+    )
+    cases.append(
+        c.Case(
+            "td:1row",
+            lambda s: _check(tiny_flow.run(config=s[1].config()), "load 1 row"),
+            setup,
+            teardown,
+        )
+    )
     times = c.interleaved(cases, reps)
 
     raw_name = "DuckDB CTAS from" if target.kind == "duckdb" else "ADBC adbc_ingest of"
@@ -210,6 +229,24 @@ def load(report: c.Report, target: c.Target, frames: dict[str, Any], reps: int) 
                 c.verdict(speed >= TARGET_SPEED),
             ]
         )
+    raw1, td1 = times["raw:1row"], times["td:1row"]
+    fixed = report.section(
+        "fixed cost of a load run: the same with a 1-row pyarrow table (fresh database)",
+        ["case", "ms", "spread", "best ms", "tabledag - raw ms", "(best)"],
+    )
+    fixed.rows.append(
+        [f"raw: {raw_name} 1 row", c.ms(raw1.median), raw1.spread, c.ms(raw1.best), "", ""]
+    )
+    fixed.rows.append(
+        [
+            "tabledag: 1-row task output",
+            c.ms(td1.median),
+            td1.spread,
+            c.ms(td1.best),
+            c.ms(td1.median - raw1.median),
+            c.ms(td1.best - raw1.best),
+        ]
+    )
     report.notes.append(
         "speed = raw time / tabledag time (higher is better; 1.00x = as fast as raw); "
         "(best) = the same from the fastest repetitions; the verdict uses medians against the "
