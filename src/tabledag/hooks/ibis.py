@@ -8,12 +8,12 @@ its data hash, which keeps cache keys deterministic.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from ..outputs import Table
 from ..stores.sql.store import SQLTableStore
 from .base import CanMatResult, CanRetResult, TableHook, type_is
+from .ibis_fingerprint import fingerprint
 
 
 @SQLTableStore.register_table()
@@ -35,9 +35,15 @@ class IbisTableHook(TableHook[SQLTableStore]):
         expr = table.obj
         if _has_memtable(expr):
             store.write_arrow(table, stage_name, store.ibis.to_pyarrow(expr))
-        else:
-            query = _compile(store, expr)
-            store.write_query(table, stage_name, query, ibis_schema=expr.schema())
+            return
+        fp = fingerprint(expr, store.dialect.sqlglot)
+        store.write_query(
+            table,
+            stage_name,
+            lambda: _compile(store, expr, fp),
+            ibis_schema=expr.schema(),
+            fingerprint=fp,
+        )
 
     @classmethod
     def retrieve(
@@ -55,22 +61,23 @@ class IbisTableHook(TableHook[SQLTableStore]):
     def lazy_query_str(cls, store: SQLTableStore, obj: Any) -> str:
         if _has_memtable(obj):
             raise TypeError("an ibis expression over a memtable is data, not a lazy query")
-        return store.canonical_sql(_compile(store, obj))
+        return store.canonical_sql(_compile(store, obj, fingerprint(obj, store.dialect.sqlglot)))
 
 
-def _compile(store: SQLTableStore, expr: Any) -> Any:
-    """Compile to a sqlglot tree, memoised on the backend-free expression.
+def _compile(store: SQLTableStore, expr: Any, fp: str | None) -> Any:
+    """Compile to a sqlglot tree, memoised by fingerprint within the process."""
+    if fp is None:
+        return store.ibis.compiler.to_sqlglot(expr)
+    tree = _compiled.get(fp)
+    if tree is None:
+        tree = _compiled[fp] = store.ibis.compiler.to_sqlglot(expr)
+        if len(_compiled) > 4096:
+            _compiled.pop(next(iter(_compiled)))
+    return tree.copy()
 
-    ibis compilation costs ~1-4 ms for even a tiny expression and a lazy task is compiled on
-    every run, so reruns in one process reuse the tree. `unbind()` makes the key independent of
-    the connection object, which is new in every session.
-    """
-    return _compile_unbound(store.ibis.compiler, expr.unbind().op()).copy()
 
-
-@functools.lru_cache(maxsize=2048)
-def _compile_unbound(compiler: Any, node: Any) -> Any:
-    return compiler.to_sqlglot(node.to_expr())
+_compiled: dict[str, Any] = {}
+"""fingerprint -> compiled tree (oldest dropped first past 4096 entries)."""
 
 
 def _has_memtable(expr: Any) -> bool:

@@ -13,23 +13,39 @@ skip sqlglot rendering on the hot path of every stage.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 SCHEMA = "tabledag_metadata"
 
-TABLES = {
-    "stages": "stage VARCHAR NOT NULL, generation INTEGER NOT NULL, committed_at TIMESTAMP",
-    "tables": (
-        "stage VARCHAR NOT NULL, key VARCHAR NOT NULL, name VARCHAR NOT NULL, "
-        "view_name VARCHAR NOT NULL, physical VARCHAR NOT NULL, generation INTEGER NOT NULL, "
-        "created_at TIMESTAMP, columns VARCHAR"
-    ),
-    "tasks": (
-        "stage VARCHAR NOT NULL, task VARCHAR NOT NULL, task_key VARCHAR NOT NULL, "
-        "outputs VARCHAR NOT NULL, inputs VARCHAR NOT NULL, generation INTEGER NOT NULL, "
-        "created_at TIMESTAMP"
-    ),
+TABLES: dict[str, list[str]] = {
+    "stages": ["stage VARCHAR NOT NULL", "generation INTEGER NOT NULL", "committed_at TIMESTAMP"],
+    "tables": [
+        "stage VARCHAR NOT NULL",
+        "key VARCHAR NOT NULL",
+        "name VARCHAR NOT NULL",
+        "view_name VARCHAR NOT NULL",
+        "physical VARCHAR NOT NULL",
+        "generation INTEGER NOT NULL",
+        "created_at TIMESTAMP",
+        "columns VARCHAR",
+        "fingerprint VARCHAR",
+        "sql VARCHAR",
+    ],
+    "tasks": [
+        "stage VARCHAR NOT NULL",
+        "task VARCHAR NOT NULL",
+        "task_key VARCHAR NOT NULL",
+        "outputs VARCHAR NOT NULL",
+        "inputs VARCHAR NOT NULL",
+        "generation INTEGER NOT NULL",
+        "created_at TIMESTAMP",
+    ],
 }
+"""Columns are only ever appended, with a NULL default: an older metadata schema is upgraded in
+place by `ADD COLUMN IF NOT EXISTS` (see `create_statements`)."""
+
+COLUMN_COUNT = sum(len(columns) for columns in TABLES.values())
 
 
 @dataclass
@@ -41,6 +57,11 @@ class TableRow:
     generation: int
     columns: str | None = None
     """JSON [[name, ibis dtype], ...] where known: builds ibis inputs without a catalog query."""
+    fingerprint: str | None = None
+    """Key of the lazy object that produced it, where it has a stable fingerprint (see
+    `hooks/ibis_fingerprint.py`): finds the table again without compiling the object."""
+    sql: str | None = None
+    """Canonical SQL of a lazy output."""
 
 
 @dataclass
@@ -53,6 +74,10 @@ class StageState:
     tasks: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     """(task, task_key) -> (outputs JSON, generation)."""
 
+    @functools.cached_property
+    def by_fingerprint(self) -> dict[str, TableRow]:
+        return {r.fingerprint: r for r in self.tables.values() if r.fingerprint}
+
     @property
     def views(self) -> dict[str, TableRow]:
         """view name -> row, for the committed generation."""
@@ -60,20 +85,26 @@ class StageState:
 
 
 def create_statements(schema: str) -> list[str]:
+    """Create, or upgrade, the metadata schema (idempotent)."""
     q = _quote
     statements = [f"CREATE SCHEMA IF NOT EXISTS {q(schema)}"]
-    statements += [
-        f"CREATE TABLE IF NOT EXISTS {q(schema)}.{q(name)} ({columns})"
-        for name, columns in TABLES.items()
-    ]
+    for name, columns in TABLES.items():
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {q(schema)}.{q(name)} ({', '.join(columns)})"
+        )
+        statements += [
+            f"ALTER TABLE {q(schema)}.{q(name)} ADD COLUMN IF NOT EXISTS {column}"
+            for column in columns
+            if "NOT NULL" not in column
+        ]
     return statements
 
 
 def exists_statement(schema: str) -> str:
-    """Counts the metadata tables that exist: a read, cheaper than idempotent DDL every run."""
+    """Counts the metadata columns that exist: a read, cheaper than idempotent DDL every run."""
     names = ", ".join(_literal(name) for name in TABLES)
     return (
-        "SELECT count(*) FROM information_schema.tables "
+        "SELECT count(*) FROM information_schema.columns "
         f"WHERE table_schema = {_literal(schema)} AND table_name IN ({names})"
     )
 
@@ -83,7 +114,7 @@ def select_statements(schema: str, stage: str) -> dict[str, str]:
     return {
         "stages": f"SELECT generation FROM {q(schema)}.stages WHERE stage = {s}",
         "tables": (
-            f"SELECT key, name, view_name, physical, generation, columns "
+            f"SELECT key, name, view_name, physical, generation, columns, fingerprint, sql "
             f"FROM {q(schema)}.{q('tables')} "
             f"WHERE stage = {s}"
         ),
@@ -112,7 +143,7 @@ def commit_statements(
         rows = ", ".join(
             f"({s}, {_literal(r.key)}, {_literal(r.name)}, {_literal(r.view_name)}, "
             f"{_literal(r.physical)}, {generation}, CAST({now} AS TIMESTAMP), "
-            f"{'NULL' if r.columns is None else _literal(r.columns)})"
+            f"{_nullable(r.columns)}, {_nullable(r.fingerprint)}, {_nullable(r.sql)})"
             for r in new_tables
         )
         statements.append(f"INSERT INTO {q(schema)}.{q('tables')} VALUES {rows}")
@@ -151,6 +182,10 @@ def forget_statements(schema: str, stage: str, oldest_kept: int) -> list[str]:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _nullable(value: object) -> str:
+    return "NULL" if value is None else _literal(value)
 
 
 def _literal(value: object) -> str:

@@ -17,7 +17,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -210,7 +210,7 @@ class SQLTableStore(HookRegistry):
         """Create the metadata schema and tables if missing (once per store object)."""
         if not self._is_setup:
             (count,) = self.execute(metadata.exists_statement(self.metadata_schema))[0]
-            if count < len(metadata.TABLES):
+            if count < metadata.COLUMN_COUNT:
                 with self.dialect.stage_lock(self.connection, self.instance_id, "__setup__"):
                     self.execute(list(metadata.create_statements(self.metadata_schema)))
             self._is_setup = True
@@ -357,18 +357,42 @@ class SQLTableStore(HookRegistry):
         hook.materialize(self, table, stage_name)
 
     def write_query(
-        self, table_: Table, stage_name: str, query: exp.Query, ibis_schema: Any = None
+        self,
+        table_: Table,
+        stage_name: str,
+        query: exp.Query | Callable[[], exp.Query],
+        ibis_schema: Any = None,
+        fingerprint: str | None = None,
     ) -> None:
         """Write a lazy output: `CREATE TABLE AS` unless a table with the same key is kept.
 
+        `query` may be a function that builds the tree: with a `fingerprint` (a stable digest of
+        the object the query comes from) a kept table is found without building it.
         `ibis_schema`, where the hook knows it, saves a catalog query when the table is read
         back as an ibis input.
         """
         write = self._write_context(table_)
+        run = write.run
+        found_by = None
+        if fingerprint is not None:
+            found_by = stable_hash(
+                "fingerprint", run.stage, table_.name, write.input_key, fingerprint
+            )
+            row = run.state.by_fingerprint.get(found_by)
+            if row is not None and row.name == table_.name:
+                write.sql = row.sql
+                self._write(write, table_, row.key, None)
+                return
+        if callable(query):
+            query = query()
         sql = write.sql = self.canonical_sql(query)
-        key = stable_hash("lazy", write.run.stage, table_.name, write.input_key, sql)
+        key = stable_hash("lazy", run.stage, table_.name, write.input_key, sql)
         columns = _columns_json(ibis_schema)
-        self._write(write, table_, key, lambda t: self.dialect.create_table_as(t, query), columns)
+
+        def create(target: exp.Table) -> list:
+            return self.dialect.create_table_as(target, query)
+
+        self._write(write, table_, key, create, columns, found_by, sql)
 
     def write_raw_sql(self, table_: Table, stage_name: str, sql: str) -> None:
         write = self._write_context(table_)
@@ -410,7 +434,14 @@ class SQLTableStore(HookRegistry):
         return write
 
     def _write(
-        self, write: _Write, table_: Table, key: str, build: Any, columns: str | None = None
+        self,
+        write: _Write,
+        table_: Table,
+        key: str,
+        build: Any,
+        columns: str | None = None,
+        fingerprint: str | None = None,
+        sql: str | None = None,
     ) -> None:
         run = write.run
         assert table_.name is not None
@@ -419,7 +450,14 @@ class SQLTableStore(HookRegistry):
         if row is None:
             physical = naming.physical_table(table_.name, key, self.dialect.max_identifier_bytes)
             row = metadata.TableRow(
-                key, table_.name, self.view_name(table_.name), physical, 0, columns
+                key,
+                table_.name,
+                self.view_name(table_.name),
+                physical,
+                0,
+                columns,
+                fingerprint,
+                sql,
             )
             target = table(run.data_schema, physical)
             self.ensure_schema(run.data_schema)
