@@ -150,3 +150,48 @@ def test_in_process_kinds(tmp_path: Path) -> None:
             store.lazy_query_str(pa.table({"a": [1]}))
         with pytest.raises(TypeError, match="memtable"):
             store.lazy_query_str(ibis.memtable({"a": [1]}))
+
+
+CACHED_RERUN = textwrap.dedent(
+    """
+    import sys
+    import ibis
+    import pyarrow as pa
+    from tabledag import Flow, Stage, create_basic_config, materialize
+    from tabledag.hooks import ibis as ibis_hook
+
+    @materialize(version="1")
+    def orders():
+        return pa.table({"id": [1, 2, 3], "amount": [5.0, 50.0, 500.0]})
+
+    @materialize(lazy=True, input_type=ibis.Table)
+    def big(t):
+        return t.filter(t.amount > 10).mutate(double=t.amount * 2)
+
+    with Flow("f") as flow:
+        with Stage("raw"):
+            o = orders()
+        with Stage("model"):
+            b = big(o)
+
+    result = flow.run(config=create_basic_config(sys.argv[1]))
+    assert result.successful, result.exception
+    print(result.task_states[b].name, len(ibis_hook._compiled), result.sql(b).count("amount"))
+    """
+)
+
+
+def test_cached_rerun_in_a_new_process_compiles_nothing(tmp_path: Path) -> None:
+    """The ibis fingerprint finds the kept table: no ibis compilation on a cached rerun."""
+    script = tmp_path / "rerun.py"
+    script.write_text(CACHED_RERUN)
+    url = f"duckdb:///{tmp_path}/db.duckdb"
+    outputs = [
+        subprocess.run(
+            [sys.executable, str(script), url], capture_output=True, text=True, check=True
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert outputs[0][:2] == ["COMPLETED", "1"]
+    assert outputs[1][:2] == ["CACHE_VALID", "0"]
+    assert outputs[0][2] == outputs[1][2] != "0"  # the SQL is known without compiling
