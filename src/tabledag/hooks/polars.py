@@ -1,4 +1,8 @@
-"""polars DataFrames and LazyFrames: zero-copy to and from Arrow."""
+"""polars DataFrames and LazyFrames, through Arrow.
+
+`to_arrow()` copies string columns into classic Arrow strings (~25 ms per 1M rows); the
+zero-copy `compat_level=newest` form (string views) measured slower for DuckDB to scan.
+"""
 
 from __future__ import annotations
 
