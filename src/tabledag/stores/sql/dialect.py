@@ -59,6 +59,10 @@ class Dialect:
     max_identifier_bytes: ClassVar[int] = 128
     """Longest identifier the database keeps intact."""
 
+    writes_in_stage_transaction: ClassVar[bool] = False
+    """Write a stage's physical tables inside its commit transaction. Only where the task's own
+    reads (ibis, bulk reads) use the same connection, so they see the uncommitted tables."""
+
     def __init__(self, url: str, **args: Any) -> None:
         self.url = url
         self.args = args

@@ -58,6 +58,8 @@ class StageRun:
     """key -> table, for tables this run wrote."""
     tasks: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     """(task, task_key) -> (outputs JSON, inputs JSON), for tasks to record."""
+    in_transaction: bool = False
+    """Whether the stage's writes run in a transaction that the commit will close."""
 
 
 @dataclass
@@ -251,9 +253,25 @@ class SQLTableStore(HookRegistry):
 
     @contextmanager
     def stage(self, stage: str) -> Iterator[StageRun]:
-        """Lock a stage and load what is committed; the runner calls `commit_stage` on success."""
+        """Lock a stage and load what is committed; the runner calls `commit_stage` on success.
+
+        Where the dialect says so (`writes_in_stage_transaction`), the stage's physical writes
+        share one transaction with its commit: one durable flush per stage instead of one per
+        table. A failed stage still commits its physical tables (not its views), so its partial
+        output stays inspectable, as on every other dialect.
+        """
         with self.dialect.stage_lock(self.connection, self.instance_id, stage):
-            yield self._load_stage(stage)
+            run = self._load_stage(stage)
+            if not self.dialect.writes_in_stage_transaction:
+                yield run
+                return
+            self.connection.begin()
+            run.in_transaction = True
+            try:
+                yield run
+            finally:
+                if run.in_transaction:  # the stage failed: keep its tables, not its views
+                    self.connection.commit()
 
     def _load_stage(self, stage: str) -> StageRun:
         queries = metadata.select_statements(self.metadata_schema, stage)
@@ -335,8 +353,13 @@ class SQLTableStore(HookRegistry):
             new_tasks=[(t, k, *run.tasks[(t, k)]) for t, k in new_tasks],
             kept_tasks=[k for k in run.tasks if k in run.state.tasks],
         )
-        with self.transaction():
+        if run.in_transaction:
             self.execute(statements)
+            self.connection.commit()
+            run.in_transaction = False
+        else:
+            with self.transaction():
+                self.execute(statements)
         self._collect_garbage(run, generation)
         return True
 

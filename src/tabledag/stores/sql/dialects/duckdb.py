@@ -50,6 +50,7 @@ class DuckDB(Dialect):
     name = "duckdb"
     sqlglot = "duckdb"
     max_identifier_bytes = 255
+    writes_in_stage_transaction = True  # ibis shares our connection; saves a WAL flush per table
 
     @property
     def database(self) -> str:
