@@ -30,77 +30,87 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-class _PostgresSession(Connection):
-    def start(self) -> None:
+class PostgresConnection(Connection):
+    """Statements go through psycopg (shared with ibis: one session, simple round trips);
+    Arrow data through a second, bulk connection opened on first use: ADBC's binary COPY, or
+    psycopg2's COPY where ADBC is not installed. Both run in autocommit mode, so a table one
+    writes is visible to the other; `begin()` opens the stage-commit transaction explicitly."""
+
+    def __init__(self, uri: str, bulk_driver: str) -> None:
+        self.uri = uri
+        self.bulk_driver = bulk_driver
+        self.con = _statement_connection(uri)
+        self._bulk: Any = None
         self.execute("SET synchronous_commit = off")
+
+    def execute(self, sql: str) -> list[tuple]:
+        cursor = self.con.cursor()
+        try:
+            cursor.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+        finally:
+            cursor.close()
 
     def begin(self) -> None:
         self.execute("BEGIN")
         self.execute("SET LOCAL synchronous_commit = on")
 
+    @property
+    def bulk(self) -> Any:
+        if self._bulk is None:
+            if self.bulk_driver == "adbc":
+                import adbc_driver_postgresql.dbapi as adbc
 
-class AdbcConnection(_PostgresSession):
-    """The ADBC PostgreSQL driver in autocommit mode; `BEGIN`/`COMMIT` open transactions."""
+                self._bulk = adbc.connect(self.uri, autocommit=True)
+            else:
+                import psycopg2
 
-    def __init__(self, uri: str) -> None:
-        import adbc_driver_postgresql.dbapi as adbc
-
-        self.con = adbc.connect(uri, autocommit=True)
-        self.cursor = self.con.cursor()
-        self.start()
-
-    def execute(self, sql: str) -> list[tuple]:
-        self.cursor.execute(sql)
-        return self.cursor.fetchall() if self.cursor.description else []
+                self._bulk = psycopg2.connect(self.uri)
+                self._bulk.autocommit = True
+            cursor = self._bulk.cursor()
+            cursor.execute("SET synchronous_commit = off")
+            cursor.close()
+        return self._bulk
 
     def write_arrow(self, schema: str, table: str, data: pa.Table) -> None:
-        from ....loaders import adbc_postgres
-
-        adbc_postgres.ingest(self.con, schema, table, data)
+        self._loader().ingest(self.bulk, schema, table, data)
 
     def read_arrow(self, sql: str) -> pa.Table:
-        from ....loaders import adbc_postgres
+        return self._loader().read(self.bulk, sql)
 
-        return adbc_postgres.read(self.con, sql)
+    def _loader(self) -> Any:
+        if self.bulk_driver == "adbc":
+            from ....loaders import adbc_postgres
+
+            return adbc_postgres
+        from ....loaders import psycopg2_copy
+
+        return psycopg2_copy
 
     def close(self) -> None:
-        self.cursor.close()
+        if self._bulk is not None:
+            self._bulk.close()
+            self._bulk = None
         self.con.close()
 
 
-class Psycopg2Connection(_PostgresSession):
-    """psycopg2 in autocommit mode: the fallback when the ADBC driver is not installed."""
-
-    def __init__(self, uri: str) -> None:
+def _statement_connection(uri: str) -> Any:
+    """psycopg 3 (what ibis uses) if installed, else psycopg2; autocommit either way."""
+    try:
+        import psycopg
+    except ImportError:
         import psycopg2
 
-        self.con = psycopg2.connect(uri)
-        self.con.autocommit = True
-        self.start()
-
-    def execute(self, sql: str) -> list[tuple]:
-        with self.con.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchall() if cursor.description else []
-
-    def write_arrow(self, schema: str, table: str, data: pa.Table) -> None:
-        from ....loaders import psycopg2_copy
-
-        psycopg2_copy.ingest(self.con, schema, table, data)
-
-    def read_arrow(self, sql: str) -> pa.Table:
-        from ....loaders import psycopg2_copy
-
-        return psycopg2_copy.read(self.con, sql)
-
-    def close(self) -> None:
-        self.con.close()
+        con = psycopg2.connect(uri)
+        con.autocommit = True
+        return con
+    return psycopg.connect(uri, autocommit=True)
 
 
 class Postgres(Dialect):
     """Args (from the store's `args`):
     create_database_if_not_exists: create the URL's database on first connect.
-    driver: "adbc" or "psycopg2"; default: ADBC if installed.
+    driver: bulk transfer through "adbc" or "psycopg2" (COPY); default: ADBC if installed.
     lock_timeout: seconds to wait for another run's stage lock (default 600).
     """
 
@@ -120,12 +130,10 @@ class Postgres(Dialect):
             self._create_database()
         driver = self.args.get("driver") or ("adbc" if _has_adbc() else "psycopg2")
         try:
-            if driver == "adbc":
-                return AdbcConnection(self.uri)
-            return Psycopg2Connection(self.uri)
+            return PostgresConnection(self.uri, driver)
         except Exception as error:  # drivers raise their own types; say where we tried
             raise StoreError(
-                f"cannot connect to {mask_url(self.uri)} with {driver}: {mask_url(str(error))}"
+                f"cannot connect to {mask_url(self.uri)}: {mask_url(str(error))}"
             ) from None
 
     def _create_database(self) -> None:
@@ -169,6 +177,9 @@ class Postgres(Dialect):
     def ibis_backend(self, conn: Connection) -> Any:
         import ibis
 
+        assert isinstance(conn, PostgresConnection)
+        if type(conn.con).__module__.startswith("psycopg."):
+            return ibis.postgres.from_connection(conn.con)  # one session for SQL and ibis
         return ibis.connect(self.uri)
 
     def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expression]:
