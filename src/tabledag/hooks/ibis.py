@@ -73,7 +73,7 @@ def _compile(store: SQLTableStore, expr: Any, fp: str | None) -> Any:
         tree = _compiled[fp] = store.ibis.compiler.to_sqlglot(expr)
         if len(_compiled) > 4096:
             _compiled.pop(next(iter(_compiled)))
-    return tree.copy()
+    return tree  # shared: callers render or copy it, never change it
 
 
 _compiled: dict[str, Any] = {}

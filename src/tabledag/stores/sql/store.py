@@ -186,16 +186,22 @@ class SQLTableStore(HookRegistry):
             self._conn = None
 
     def execute(self, statements: exp.Expression | str | list[exp.Expression | str]) -> list[tuple]:
-        """The one place SQL is rendered, logged and run. Returns the last statement's rows."""
+        """The one place SQL is rendered, logged and run.
+
+        A single statement returns its rows. A list is sent as one script (one round trip, e.g.
+        all view changes of a commit) and returns no rows.
+        """
         if not isinstance(statements, list):
             statements = [statements]
-        rows: list[tuple] = []
-        for statement in statements:
-            sql = statement if isinstance(statement, str) else self.dialect.render(statement)
-            if self.print_sql:
+        rendered = [s if isinstance(s, str) else self.dialect.render(s) for s in statements]
+        if self.print_sql:
+            for sql in rendered:
                 logger.info("SQL: %s", sql)
-            rows = self.connection.execute(sql)
-        return rows
+        if len(rendered) == 1:
+            return self.connection.execute(rendered[0])
+        if rendered:
+            self.connection.execute(";\n".join(rendered))
+        return []
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
