@@ -16,6 +16,8 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 
+from .dialect import quote
+
 SCHEMA = "tabledag_metadata"
 
 TABLES: dict[str, list[str]] = {
@@ -86,7 +88,7 @@ class StageState:
 
 def create_statements(schema: str) -> list[str]:
     """Create, or upgrade, the metadata schema (idempotent)."""
-    q = _quote
+    q = quote
     statements = [f"CREATE SCHEMA IF NOT EXISTS {q(schema)}"]
     for name, columns in TABLES.items():
         statements.append(
@@ -110,7 +112,7 @@ def exists_statement(schema: str) -> str:
 
 
 def select_statements(schema: str, stage: str) -> dict[str, str]:
-    q, s = _quote, _literal(stage)
+    q, s = quote, _literal(stage)
     return {
         "stages": f"SELECT generation FROM {q(schema)}.stages WHERE stage = {s}",
         "tables": (
@@ -134,7 +136,7 @@ def commit_statements(
     kept_tasks: list[tuple[str, str]],
 ) -> list[str]:
     """Metadata changes of one commit (run inside the commit transaction)."""
-    q, s, now = _quote, _literal(stage), _literal(dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    q, s, now = quote, _literal(stage), _literal(dt.datetime.now(dt.UTC).replace(tzinfo=None))
     statements = [
         f"DELETE FROM {q(schema)}.stages WHERE stage = {s}",
         f"INSERT INTO {q(schema)}.stages VALUES ({s}, {generation}, CAST({now} AS TIMESTAMP))",
@@ -173,15 +175,11 @@ def commit_statements(
 
 def forget_statements(schema: str, stage: str, oldest_kept: int) -> list[str]:
     """Drop metadata rows older than the previous generation (after their tables are gone)."""
-    q, s = _quote, _literal(stage)
+    q, s = quote, _literal(stage)
     return [
         f"DELETE FROM {q(schema)}.{q('tables')} WHERE stage = {s} AND generation < {oldest_kept}",
         f"DELETE FROM {q(schema)}.tasks WHERE stage = {s} AND generation < {oldest_kept}",
     ]
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _nullable(value: object) -> str:
