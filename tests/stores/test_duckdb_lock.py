@@ -33,8 +33,12 @@ def test_two_processes_share_one_duckdb_file(tmp_path: Path) -> None:
     script.write_text(FLOW)
     url = f"duckdb:///{tmp_path}/db.duckdb"
     runs = [
-        subprocess.Popen([sys.executable, str(script), url], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, str(script), url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     for run in runs:
