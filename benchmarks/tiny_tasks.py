@@ -363,6 +363,11 @@ def body(report: c.Report, target: c.Target, args: Any) -> None:
         dbs += [same, child]
 
         def fresh_run(d: _Db, flow: Any = flow, variant: str = variant) -> None:
+            # A fresh run must compile: drop what the warm-up compiled (same expressions, same
+            # keys, so the in-process compile cache would otherwise serve every task).
+            from tabledag.hooks import ibis as ibis_hook
+
+            ibis_hook._compiled.clear()
             _check(flow.run(config=d.config), {"COMPLETED", "CACHE_VALID"}, f"{variant} fresh")
 
         def cached_run(config: Any, flow: Any = flow, variant: str = variant) -> None:
