@@ -86,8 +86,8 @@ class StageState:
         return {r.view_name: r for r in self.tables.values() if r.generation == self.generation}
 
 
-def create_statements(schema: str) -> list[str]:
-    """Create, or upgrade, the metadata schema (idempotent)."""
+def create_statements(schema: str, *, upgrade: bool) -> list[str]:
+    """Create the metadata schema; with `upgrade`, also add columns an older one lacks."""
     q = quote
     statements = [f"CREATE SCHEMA IF NOT EXISTS {q(schema)}"]
     for name, columns in TABLES.items():
@@ -97,7 +97,7 @@ def create_statements(schema: str) -> list[str]:
         statements += [
             f"ALTER TABLE {q(schema)}.{q(name)} ADD COLUMN IF NOT EXISTS {column}"
             for column in columns
-            if "NOT NULL" not in column
+            if upgrade and "NOT NULL" not in column
         ]
     return statements
 

@@ -221,7 +221,8 @@ class SQLTableStore(HookRegistry):
             (count,) = self.execute(metadata.exists_statement(self.metadata_schema))[0]
             if count < metadata.COLUMN_COUNT:
                 with self.dialect.stage_lock(self.connection, self.instance_id, "__setup__"):
-                    self.execute(list(metadata.create_statements(self.metadata_schema)))
+                    upgrade = count > 0  # some tables exist: an older schema may lack columns
+                    self.execute(metadata.create_statements(self.metadata_schema, upgrade=upgrade))
             self._is_setup = True
 
     def ensure_schema(self, schema: str) -> None:
