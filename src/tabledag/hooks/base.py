@@ -154,7 +154,7 @@ class HookRegistry:
         cached = cache.get(key)
         if cached is not None:
             return cached
-        base_type = as_type[0] if isinstance(as_type, tuple) else as_type
+        base_type = _base_type(as_type)
         for hook in cls._ordered_hooks():
             if hook.can_retrieve(base_type) is CanRetResult.YES:
                 cache[key] = hook
@@ -175,6 +175,11 @@ class HookRegistry:
         return names
 
 
+def _base_type(as_type: Any) -> Any:
+    """`(pd.DataFrame, "arrow")` asks for a flavour of `pd.DataFrame`: hooks match the type."""
+    return as_type[0] if isinstance(as_type, tuple) else as_type
+
+
 def _type_name(type_: Any) -> str:
     if isinstance(type_, type):
         return f"{type_.__module__}.{type_.__qualname__}"
@@ -186,7 +191,7 @@ def can_any_store_retrieve(as_type: Any) -> bool:
     import importlib
 
     importlib.import_module("tabledag.stores.sql")  # registers the built-in hooks
-    base_type = as_type[0] if isinstance(as_type, tuple) else as_type
+    base_type = _base_type(as_type)
     pending = list(HookRegistry.__subclasses__())
     while pending:
         store = pending.pop()

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from adbc_driver_manager.dbapi import Connection
 
 
-def connect(uri: str) -> Connection:
-    """DB-API connection with autocommit off: loads commit only when the caller says so."""
-    return adbc_dbapi.connect(uri, autocommit=False)
+def connect(uri: str, *, autocommit: bool = False) -> Connection:
+    """DB-API connection; with autocommit off, loads commit only when the caller says so."""
+    return adbc_dbapi.connect(uri, autocommit=autocommit)
 
 
 def ingest(conn: Connection, schema: str, table: str, data: pa.Table) -> None:

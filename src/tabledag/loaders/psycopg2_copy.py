@@ -70,6 +70,13 @@ _BYTEA, _JSON, _JSONB, _NUMERIC, _TIME, _TIMESTAMPTZ, _INTERVAL, _UUID = (
 # ---------------------------------------------------------------- write
 
 
+def connect(uri: str, *, autocommit: bool = False) -> Connection:
+    """A psycopg2 connection, as `adbc_postgres.connect` gives an ADBC one."""
+    conn = psycopg2.connect(uri)
+    conn.autocommit = autocommit
+    return conn
+
+
 def ingest(conn: Connection, schema: str, table: str, data: pa.Table) -> None:
     """Create ``schema.table`` with quoted DDL and COPY ``data`` into it as CSV; does not commit."""
     data = prepare_arrow(data)

@@ -410,7 +410,7 @@ class SQLTableStore(HookRegistry):
                 "fingerprint", run.stage, table_.name, write.input_key, fingerprint
             )
             row = run.state.by_fingerprint.get(found_by)
-            if row is not None and row.name == table_.name:
+            if row is not None:  # the fingerprint key includes stage, name and inputs
                 write.sql = row.sql
                 self._write(write, table_, row.key, None)
                 return

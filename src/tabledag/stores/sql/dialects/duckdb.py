@@ -75,6 +75,3 @@ class DuckDB(Dialect):
 
         assert isinstance(conn, DuckDBConnection)
         return ibis.duckdb.from_connection(conn.con)
-
-    def prepare_arrow(self, data: pa.Table) -> pa.Table:
-        return data

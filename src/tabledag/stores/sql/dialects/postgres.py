@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,30 +56,9 @@ class PostgresConnection(Connection):
         self.execute("BEGIN")
         self.execute("SET LOCAL synchronous_commit = on")
 
-    @property
-    def bulk(self) -> Any:
-        if self._bulk is None:
-            if self.bulk_driver == "adbc":
-                import adbc_driver_postgresql.dbapi as adbc
-
-                self._bulk = adbc.connect(self.uri, autocommit=True)
-            else:
-                import psycopg2
-
-                self._bulk = psycopg2.connect(self.uri)
-                self._bulk.autocommit = True
-            cursor = self._bulk.cursor()
-            cursor.execute("SET synchronous_commit = off")
-            cursor.close()
-        return self._bulk
-
-    def write_arrow(self, schema: str, table: str, data: pa.Table) -> None:
-        self._loader().ingest(self.bulk, schema, table, data)
-
-    def read_arrow(self, sql: str) -> pa.Table:
-        return self._loader().read(self.bulk, sql)
-
+    @functools.cached_property
     def _loader(self) -> Any:
+        """The loader module for `bulk_driver`: `connect`, `ingest` and `read`."""
         if self.bulk_driver == "adbc":
             from ....loaders import adbc_postgres
 
@@ -86,6 +66,22 @@ class PostgresConnection(Connection):
         from ....loaders import psycopg2_copy
 
         return psycopg2_copy
+
+    @property
+    def bulk(self) -> Any:
+        """The bulk connection, opened on first use with the loader's own driver."""
+        if self._bulk is None:
+            self._bulk = self._loader.connect(self.uri, autocommit=True)
+            cursor = self._bulk.cursor()
+            cursor.execute("SET synchronous_commit = off")
+            cursor.close()
+        return self._bulk
+
+    def write_arrow(self, schema: str, table: str, data: pa.Table) -> None:
+        self._loader.ingest(self.bulk, schema, table, data)
+
+    def read_arrow(self, sql: str) -> pa.Table:
+        return self._loader.read(self.bulk, sql)
 
     def close(self) -> None:
         if self._bulk is not None:
