@@ -7,6 +7,9 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
+LINTED = ("src", "tests", "benchmarks", "examples", "notebooks", "noxfile.py")
+"""What `ruff` checks here and in `.ci/run` (notebooks included: ruff reads .ipynb)."""
+
 
 @nox.session
 def tests(session: nox.Session) -> None:
@@ -17,13 +20,17 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
+    """`ruff check` and `ruff format --check`, as CI runs them."""
     session.install("ruff")
-    session.run("ruff", "check", "src", "tests", "benchmarks")
-    session.run("ruff", "format", "--check", "src", "tests", "benchmarks")
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """All benchmarks (pass --quick for a smoke run); results in benchmarks/results/."""
+    """All benchmarks: `-- --quick` a smoke run, `-- --save` writes benchmarks/results/.
+
+    Also `--store duckdb|postgres|both` and `--large`; without `--save` reports only print.
+    """
     session.install("-e", ".[test]")
     session.run("python", "-m", "benchmarks.run_all", *session.posargs)

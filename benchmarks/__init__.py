@@ -1,10 +1,11 @@
 """Benchmarks for tabledag.
 
-    python -m benchmarks.<name> [--store duckdb|postgres] [--quick]
+    python -m benchmarks.<name> [--store duckdb|postgres] [--quick] [--save]
+    python -m benchmarks.run_all [--store duckdb|postgres|both] [--quick] [--large] [--save]
 
-
+`--quick` is a smoke run (small sizes, few repetitions); `--large` gives frame_load 5M rows.
 Every figure is a median of several repetitions after a warm-up, and is reported as a ratio
 against a raw reference measured in the same process, because absolute times on shared 2-core
-machines are noisy. `python -m benchmarks.run_all` runs them all and writes
-`benchmarks/results/latest.md`.
+machines are noisy. Reports print to stdout; only `--save` writes into `benchmarks/results/`
+(run_all's `latest.md`, tiny_tasks' full profile), whose files are tracked.
 """

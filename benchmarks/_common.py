@@ -29,11 +29,22 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def parser(description: str) -> argparse.ArgumentParser:
+    """The options every benchmark takes; the report always goes to stdout."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--store", choices=["duckdb", "postgres"], default="duckdb")
+    p.add_argument(
+        "--store",
+        choices=["duckdb", "postgres"],
+        default="duckdb",
+        help="the database to measure on (Postgres: $TABLEDAG_BENCH_POSTGRES_URL)",
+    )
     p.add_argument("--quick", action="store_true", help="small sizes, few repetitions (smoke run)")
     p.add_argument("--reps", type=int, default=None, help="timed repetitions (after a warm-up)")
     p.add_argument("--json", default=None, help="also write the report as JSON to this path")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="write result files into benchmarks/results/ (default: print only)",
+    )
     return p
 
 

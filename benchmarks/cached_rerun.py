@@ -8,6 +8,8 @@ big / small ~ 1.0.
 
 For information, the same with an unversioned eager task, which runs on every rerun and
 re-hashes its output to find it already stored (that cost grows with the data by design).
+
+    python -m benchmarks.cached_rerun [--store duckdb|postgres] [--quick]
 """
 
 from __future__ import annotations

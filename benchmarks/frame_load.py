@@ -12,6 +12,8 @@ Read: the committed table read back as a task input (`input_type=`, the task's o
 and through `result.get(as_type=...)` (which opens a session), against a raw query on an open
 connection: DuckDB `con.sql(...).to_arrow_table()` / `.pl()` / `.df()`; for Postgres ADBC
 `fetch_arrow_table()` (+ polars / pandas conversion).
+
+    python -m benchmarks.frame_load [--store duckdb|postgres] [--quick] [--large]
 """
 
 from __future__ import annotations

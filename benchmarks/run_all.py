@@ -1,6 +1,12 @@
-"""Run every benchmark (each in its own process) and write `benchmarks/results/latest.md`.
+"""Run every benchmark (each in its own process) and collect a markdown report.
 
-python -m benchmarks.run_all [--store duckdb|postgres|both] [--quick] [--large]
+    python -m benchmarks.run_all [--store duckdb|postgres|both] [--quick] [--large] [--save]
+
+`--quick`: small sizes and few repetitions (a smoke run); `--large`: frame_load with 5M rows;
+`--store both`: every benchmark on DuckDB, then on Postgres ($TABLEDAG_BENCH_POSTGRES_URL).
+The reports print as they run. The tracked files under `benchmarks/results/` are written only
+with `--save` (the report to `latest.md`, tiny_tasks' full profiles); `--out PATH` writes the
+markdown report to PATH instead.
 """
 
 from __future__ import annotations
@@ -59,11 +65,22 @@ def environment() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--store", choices=["duckdb", "postgres", "both"], default="duckdb")
-    p.add_argument("--quick", action="store_true")
+    p.add_argument(
+        "--store",
+        choices=["duckdb", "postgres", "both"],
+        default="duckdb",
+        help="where to measure (default: duckdb)",
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes, few repetitions (smoke run)")
     p.add_argument("--large", action="store_true", help="frame_load with 5M rows")
-    p.add_argument("--out", default=str(c.RESULTS / "latest.md"))
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="write benchmarks/results/latest.md and the profiles (default: print only)",
+    )
+    p.add_argument("--out", default=None, help="write the markdown report to this path")
     args = p.parse_args(argv)
+    out_path = args.out or (str(c.RESULTS / "latest.md") if args.save else None)
 
     stores = ["duckdb", "postgres"] if args.store == "both" else [args.store]
     sections: list[str] = []
@@ -74,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 cmd = [sys.executable, "-m", f"benchmarks.{name}", "--store", store]
                 cmd += ["--quick"] if args.quick else []
                 cmd += ["--large"] if args.large and name == "frame_load" else []
+                cmd += ["--save"] if args.save else []
                 out = Path(tmp) / f"{store}_{name}.json"
                 cmd += ["--json", str(out)]
                 print(f"\n$ {' '.join(cmd[1:-2])}", flush=True)
@@ -102,9 +120,12 @@ def main(argv: list[str] | None = None) -> int:
             *sections,
         ]
     )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
-    print(f"\nwrote {args.out}")
+    if out_path:
+        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(out_path).write_text(text)
+        print(f"\nwrote {out_path}")
+    else:
+        print("\nreport not written (--save writes benchmarks/results/latest.md)")
     return 1 if failures else 0
 
 

@@ -12,8 +12,10 @@ caches; imports and declaration excluded). Reference: the same 200 `CREATE TABLE
 (plus the 5 `CREATE SCHEMA`) run directly on a raw connection to a fresh database (DuckDB;
 psycopg2 for Postgres), including connecting and closing.
 
-Also profiles one fresh and one cached run (ibis variant) with cProfile:
-`benchmarks/results/tiny_tasks_profile.txt`.
+Also profiles one fresh and one cached run (ibis variant) with cProfile; with `--save` the full
+profile goes to `benchmarks/results/tiny_tasks_profile[_postgres].txt`.
+
+    python -m benchmarks.tiny_tasks [--store duckdb|postgres] [--quick] [--save]
 """
 
 from __future__ import annotations
@@ -181,11 +183,16 @@ def breakdown(stats: pstats.Stats, n_tasks: int) -> str:
 
 
 def profile(
-    target: c.Target, flows: dict[str, Any], n_tasks: int, top_print: int = 8, top_file: int = 15
+    target: c.Target,
+    flows: dict[str, Any],
+    n_tasks: int,
+    top_print: int = 8,
+    top_file: int = 15,
+    save: bool = False,
 ) -> list[str]:
     """Profile a fresh run, a cached rerun, a cached rerun with a new store object (in this
     process) and a cached rerun in a new process, per variant; write everything to the results
-    file and return what to print (the ibis variant's fresh and cached runs)."""
+    file if `save` and return what to print (the ibis variant's fresh and cached runs)."""
     from tabledag import Config
 
     text_file, printed = [], []
@@ -238,11 +245,15 @@ def profile(
             _child_run(variant, db.url, n_stages, per_stage, "CACHE_VALID", profile_to=prof)
             add(variant, "cached rerun, new process", prof, variant == "ibis")
     printed = [b for b in printed if "top" not in b.split("\n")[0] or "new process" not in b]
-    c.RESULTS.mkdir(exist_ok=True)
     suffix = "" if target.kind == "duckdb" else f"_{target.kind}"
     path = c.RESULTS / f"tiny_tasks_profile{suffix}.txt"
-    path.write_text("\n\n".join(text_file) + "\n")
-    printed.append(f"(full profile: {path.relative_to(c.RESULTS.parent.parent)})")
+    shown = path.relative_to(c.RESULTS.parent.parent)
+    if save:
+        c.RESULTS.mkdir(exist_ok=True)
+        path.write_text("\n\n".join(text_file) + "\n")
+        printed.append(f"(full profile: {shown})")
+    else:
+        printed.append(f"(full profile not written; --save writes it to {shown})")
     return printed
 
 
@@ -462,7 +473,7 @@ def body(report: c.Report, target: c.Target, args: Any) -> None:
         f"declaring the flow are not timed (they took {statistics.median(_child_imports) * 1e3:.0f}"
         " ms there)",
     ]
-    report.blocks += profile(target, flows, n_tasks)
+    report.blocks += profile(target, flows, n_tasks, save=args.save)
 
 
 def main(argv: list[str] | None = None) -> int:

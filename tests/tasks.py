@@ -332,8 +332,10 @@ def returns_object() -> Any:
 
 
 @materialize(version="1")
-def returns_set() -> Any:
-    return {1, 2, 3}
+def returns_lock() -> Any:
+    import threading
+
+    return threading.Lock()
 
 
 @materialize(version="1")

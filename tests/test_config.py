@@ -45,7 +45,8 @@ instances:
     table_store:
       args:
         print_sql: true
-    extra: {"a": 1}
+    attrs: {"a": 1}
+    fail_fast: true
   prod:
     instance_id: production
     table_store:
@@ -81,7 +82,7 @@ def test_instance_merges_any_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert args["schema_prefix"] == "p_"
     assert args["print_sql"] is True
     assert dev.table_store["class"] == "tabledag.SQLTableStore"
-    assert dev.settings == {"lock_timeout": 10, "extra": {"a": 1}}
+    assert (dev.fail_fast, dev.lock_timeout, dev.attrs) == (True, 10.0, {"a": 1})
     assert dev.store.print_sql is True
     assert dev.store.schema_name("raw") == "p_raw"
 
@@ -90,6 +91,8 @@ def test_instance_merges_any_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert prod.table_store["args"]["url"] == f"duckdb:///{tmp_path}/prod/production.duckdb"
     assert prod.table_store["args"]["schema_prefix"] == "p_"
     assert "print_sql" not in prod.table_store["args"]
+
+    assert (prod.fail_fast, prod.lock_timeout, prod.attrs) == (False, 10.0, {})
 
     base = Config.load(path).get()
     assert base.instance_id == "base"
@@ -256,3 +259,260 @@ def test_flow_run_without_config_loads_the_file(
     assert result.config.instance_id == "base"
     assert (tmp_path / "base.duckdb").is_file()
     assert result.get(ref).to_pylist() == [{"a": 1}]
+
+
+# -- strict checking: unknown keys, store arguments, settings --------------------------------------
+
+
+class FixedStore:
+    """A store whose `__init__` takes no **kwargs: its arguments are checked by name."""
+
+    def __init__(self, url: str, *, instance_id: str = "x", flag: bool = False) -> None:
+        if not isinstance(flag, bool):
+            raise TypeError(f"flag must be a bool, not {type(flag).__name__}")
+        self.url = url
+        self.instance_id = instance_id
+        self.flag = flag
+
+
+class NoInstanceIdStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+def fixed_store_yaml(tmp_path: Path, args: str, cls: str = "FixedStore") -> Path:
+    return write_yaml(
+        tmp_path,
+        f"""
+        instances:
+          dev:
+            instance_id: fixed
+            table_store:
+              class: tests.test_config:{cls}
+              args: {args}
+        """,
+    )
+
+
+def test_misspelt_instance_key_names_key_file_and_fix(tmp_path: Path) -> None:
+    path = write_yaml(
+        tmp_path,
+        f"""
+        instances:
+          __any__:
+            table_store:
+              class: tabledag.SQLTableStore
+              args: {{url: "duckdb:///{tmp_path}/x.duckdb"}}
+          dev:
+            fail_fats: true
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        Config.load(path)
+    message = str(info.value)
+    assert "'fail_fats'" in message
+    assert str(path) in message
+    assert "instance 'dev'" in message
+    assert "Did you mean 'fail_fast'?" in message
+
+
+def test_misspelt_table_store_key(tmp_path: Path) -> None:
+    path = write_yaml(
+        tmp_path,
+        """
+        instances:
+          __any__:
+            table_store:
+              class: tabledag.SQLTableStore
+              arg: {url: "duckdb:///x.duckdb"}
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        Config.load(path)
+    message = str(info.value)
+    assert "'arg'" in message and "table_store" in message and str(path) in message
+    assert "Did you mean 'args'?" in message
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    path = write_yaml(tmp_path, "name: demo\ninstance: {}\ninstances: {a: {}}\n")
+    with pytest.raises(ConfigError, match=r"'instance'.*Did you mean 'instances'\?") as info:
+        Config.load(path)
+    assert str(path) in str(info.value)
+    assert Config.load(write_yaml(tmp_path, "name: demo\ninstances: {a: {}}\n")).name == "demo"
+
+
+def test_misspelt_argument_of_a_fixed_signature_store(tmp_path: Path) -> None:
+    path = fixed_store_yaml(tmp_path, "{url: somewhere, flg: true}")
+    config_file = Config.load(path)
+    with pytest.raises(ConfigError) as info:
+        config_file.get("dev")
+    message = str(info.value)
+    assert "'flg'" in message and str(path) in message and "instance 'dev'" in message
+    assert "Did you mean 'flag'?" in message
+
+
+def test_fixed_signature_store_builds_with_its_arguments(tmp_path: Path) -> None:
+    config = Config.load(fixed_store_yaml(tmp_path, "{url: somewhere, flag: true}")).get("dev")
+    store = config.store
+    assert isinstance(store, FixedStore)
+    assert (store.url, store.instance_id, store.flag) == ("somewhere", "fixed", True)
+    # a class that takes no instance_id does not get one
+    other = Config.load(fixed_store_yaml(tmp_path, "{url: u}", "NoInstanceIdStore")).get("dev")
+    assert other.store.url == "u"
+
+
+def test_missing_required_store_argument(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"needs the argument 'url'"):
+        Config.load(fixed_store_yaml(tmp_path, "{flag: true}")).get("dev")
+
+
+def test_store_type_error_becomes_config_error_with_context(tmp_path: Path) -> None:
+    path = fixed_store_yaml(tmp_path, "{url: somewhere, flag: 3}")
+    with pytest.raises(ConfigError) as info:
+        Config.load(path).get("dev")
+    assert "flag must be a bool" in str(info.value)
+    assert str(path) in str(info.value)
+    assert isinstance(info.value.__cause__, TypeError)
+
+
+def test_store_config_error_gets_the_file_and_instance(tmp_path: Path) -> None:
+    path = write_yaml(
+        tmp_path,
+        """
+        instances:
+          dev:
+            table_store:
+              class: tabledag.SQLTableStore
+              args: {url: "duckbd:///x.duckdb"}
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        Config.load(path).get("dev")
+    message = str(info.value)
+    assert str(path) in message and "instance 'dev'" in message
+    assert "Did you mean 'duckdb'" in message
+    assert isinstance(info.value.__cause__, ConfigError)
+
+
+def test_misspelt_sql_store_argument(tmp_path: Path) -> None:
+    pytest.importorskip("tabledag.stores.sql.dialects.postgres")
+    path = write_yaml(
+        tmp_path,
+        """
+        instances:
+          dev:
+            table_store:
+              class: tabledag.SQLTableStore
+              args:
+                url: "postgresql://user@127.0.0.1:9/nowhere"  # building the store connects nowhere
+                creat_database_if_not_exists: true
+        """,
+    )
+    try:
+        Config.load(path).get("dev")
+    except ConfigError as error:
+        message = str(error)
+    else:
+        raise AssertionError("the misspelt argument was accepted")
+    assert "creat_database_if_not_exists" in message and str(path) in message
+    assert "create_database_if_not_exists" in message  # the "did you mean"
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("lock_timeout: -1", "lock_timeout"),
+        ("lock_timeout: '10'", "lock_timeout"),
+        ("fail_fast: 'yes'", "fail_fast"),
+        ("attrs: [1, 2]", "attrs"),
+    ],
+)
+def test_bad_instance_settings(tmp_path: Path, setting: str, fragment: str) -> None:
+    path = write_yaml(
+        tmp_path,
+        f"""
+        instances:
+          dev:
+            {setting}
+            table_store:
+              class: tabledag.SQLTableStore
+              args: {{url: "duckdb:///{tmp_path}/x.duckdb"}}
+        """,
+    )
+    with pytest.raises(ConfigError, match=rf"instance 'dev'.*`{fragment}` must be") as info:
+        Config.load(path).get("dev")
+    assert str(path) in str(info.value)
+
+
+def test_config_fields_in_code() -> None:
+    config = create_basic_config("duckdb:///x.duckdb", fail_fast=True, lock_timeout=3, print_sql=1)
+    assert (config.fail_fast, config.lock_timeout, config.attrs) == (True, 3.0, {})
+    assert isinstance(config.lock_timeout, float)
+    assert "lock_timeout" not in config.table_store["args"]
+    assert config.table_store["args"]["print_sql"] == 1
+    plain = create_basic_config("duckdb:///x.duckdb")
+    assert (plain.fail_fast, plain.lock_timeout, plain.attrs) == (False, None, {})
+    assert plain != config
+    with pytest.raises(ConfigError, match="lock_timeout"):
+        create_basic_config("duckdb:///x.duckdb", lock_timeout=float("nan"))
+    with pytest.raises(ConfigError, match="fail_fast"):
+        Config("x", {"class": "tabledag.SQLTableStore"}, fail_fast=1)
+
+
+def test_config_from_file_pickles_with_its_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TD_TEST_DIR", str(tmp_path))
+    config = Config.load(write_yaml(tmp_path, YAML)).get("dev")
+    assert "store" in config.__dict__  # built while reading, to check the arguments
+    clone = pickle.loads(pickle.dumps(config))
+    assert "store" not in clone.__dict__
+    assert clone == config
+    assert (clone.fail_fast, clone.lock_timeout, clone.attrs) == (True, 10.0, {"a": 1})
+    assert clone.store.url == config.store.url
+
+
+def test_misspelt_instance_name_suggests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TD_TEST_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"no instance 'prd'\. Did you mean 'prod'\?"):
+        Config.load(write_yaml(tmp_path, YAML)).get("prd")
+
+
+def test_missing_env_var_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TD_TEST_DIR", raising=False)
+    path = write_yaml(tmp_path, YAML)
+    with pytest.raises(ConfigError, match=r"TD_TEST_DIR is not set") as info:
+        Config.load(path).get("dev")
+    assert str(path) in str(info.value)
+
+
+# -- naming the config file ------------------------------------------------------------------------
+
+
+def test_load_of_a_missing_file_names_that_file(tmp_path: Path) -> None:
+    missing = tmp_path / "conf" / "mine.yaml"
+    with pytest.raises(ConfigError) as info:
+        Config.load(missing)
+    message = str(info.value)
+    assert f"{missing} (passed to Config.load) does not exist" in message
+    assert "upwards" not in message
+
+
+def test_env_var_naming_a_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "gone.yaml"
+    monkeypatch.setenv("TABLEDAG_CONFIG", str(missing))
+    with pytest.raises(ConfigError) as info:
+        Config.load()
+    message = str(info.value)
+    assert f"{missing} (named by $TABLEDAG_CONFIG) does not exist" in message
+    assert "upwards" not in message
+
+
+def test_directory_without_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match=r"has no tabledag\.yaml") as info:
+        Config.load(tmp_path)
+    assert str(tmp_path) in str(info.value) and "upwards" not in str(info.value)
+    monkeypatch.setenv("TABLEDAG_CONFIG", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"\(named by \$TABLEDAG_CONFIG\) has no tabledag\.yaml"):
+        Config.load()

@@ -21,7 +21,10 @@ from tabledag import (
     TableHook,
     materialize,
 )
+from tabledag.hooks import registry
 from tabledag.hooks.pandas import PandasTableHook
+from tabledag.outputs import TableRef
+from tabledag.stores.base import Output, StoreSession
 
 from .dbutil import read_view
 
@@ -61,14 +64,19 @@ class MyFrameHook(TableHook[MyStore]):
         return CanRetResult.new(isinstance(type_, type) and issubclass(type_, MyFrame))
 
     @classmethod
-    def materialize(cls, store: MyStore, table: Table, stage_name: str) -> None:
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Output:
         USED.append("materialize MyFrame")
         data = pa.table(table.obj.columns)
-        store.materialize(Table(data, name=table.name, primary_key=table.primary_key), stage_name)
+        return store.materialize(Table(data, name=table.name), stage_name)
 
     @classmethod
     def retrieve(
-        cls, store: MyStore, table: Table, stage_name: str, as_type: Any, limit: int | None = None
+        cls,
+        store: StoreSession,
+        table: TableRef,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
     ) -> MyFrame:
         USED.append("retrieve MyFrame")
         return MyFrame(store.retrieve(table, stage_name, pa.Table, limit).to_pydict())
@@ -80,7 +88,12 @@ class TaggedPandasHook(PandasTableHook):
 
     @classmethod
     def retrieve(
-        cls, store: MyStore, table: Table, stage_name: str, as_type: Any, limit: int | None = None
+        cls,
+        store: StoreSession,
+        table: TableRef,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
     ) -> pd.DataFrame:
         USED.append("retrieve pandas")
         frame = super().retrieve(store, table, stage_name, as_type, limit)
@@ -88,9 +101,9 @@ class TaggedPandasHook(PandasTableHook):
         return frame
 
     @classmethod
-    def materialize(cls, store: MyStore, table: Table, stage_name: str) -> None:
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Output:
         USED.append("materialize pandas")
-        super().materialize(store, table, stage_name)
+        return super().materialize(store, table, stage_name)
 
 
 @materialize(version="1")
@@ -163,9 +176,9 @@ def test_subclass_hook_wins_over_base_hook(tmp_path: Path) -> None:
 def test_base_store_is_not_polluted(tmp_path: Path) -> None:
     assert SQLTableStore.hook_for_retrieve(pd.DataFrame) is PandasTableHook
     assert SQLTableStore.hook_for_materialize(pd.DataFrame) is PandasTableHook
-    assert MyFrameHook not in SQLTableStore._ordered_hooks()
-    assert "tests.MyFrame" not in SQLTableStore.supported_names("m")
-    assert "tests.MyFrame" in MyStore.supported_names("m")
+    assert MyFrameHook not in registry.ordered_hooks(SQLTableStore)
+    assert "tests.MyFrame" not in registry.supported_names(SQLTableStore, "m")
+    assert "tests.MyFrame" in registry.supported_names(MyStore, "m")
 
     config = Config(
         "pipeline",

@@ -59,16 +59,14 @@ class RoundTrip:
         self.flow = flow
         self.result = flow.run(config=config)
         self.reads: dict[tuple[Any, Any], Any] = {}
-        # Read everything in one session (one connection) to keep the module fast; the tests
-        # further down call `result.get` on its own as well.
-        with config.store.session():
-            for ref in [*self.outputs.values(), *self.inputs.values()]:
-                for as_type in AS_TYPES.values():
-                    try:
-                        value = self.result.get(ref, as_type=as_type)
-                    except Exception as error:
-                        value = error
-                    self.reads[(ref, as_type)] = value
+        # `result.get` reads through the store's one reader session (one connection).
+        for ref in [*self.outputs.values(), *self.inputs.values()]:
+            for as_type in AS_TYPES.values():
+                try:
+                    value = self.result.get(ref, as_type=as_type)
+                except Exception as error:
+                    value = error
+                self.reads[(ref, as_type)] = value
 
     def read(self, ref: Any, as_type: Any) -> Any:
         value = self.reads[(ref, as_type)]

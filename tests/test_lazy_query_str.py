@@ -1,5 +1,5 @@
-"""`store.lazy_query_str`: the canonical SQL of a lazy output is its cache identity, so it must be
-the same in every process and run order, and name tables logically."""
+"""`session.lazy_query_str`: the canonical SQL of a lazy output identifies it, so it must be the
+same in every process and run order, and name tables logically."""
 
 from __future__ import annotations
 
@@ -64,21 +64,24 @@ SCRIPT = textwrap.dedent(
         result = build(["dim", "raw"]).run(config=config)
     assert result.successful, result.exception
 
-    store = config.store
-    with store.session():
+    def read(session, name):
+        ref = result.outputs[refs[name].call]
+        return session.retrieve(ref, ref.stage, ibis.Table)
+
+    with config.store.session() as session:
         if mode == "b":  # look at the tables in the other order
-            c = store.ibis_table(result.outputs[refs["customers"].call])
-            o = store.ibis_table(result.outputs[refs["orders"].call])
+            c = read(session, "customers")
+            o = read(session, "orders")
         else:
-            o = store.ibis_table(result.outputs[refs["orders"].call])
-            c = store.ibis_table(result.outputs[refs["customers"].call])
+            o = read(session, "orders")
+            c = read(session, "customers")
         expr = (
             o.filter(o.amount > 50)
             .join(c, "cust")
             .group_by("region")
             .aggregate(total=lambda t: t.amount.sum())
         )
-        print("<<<" + store.lazy_query_str(expr) + ">>>")
+        print("<<<" + session.lazy_query_str(expr) + ">>>")
     """
 )
 
@@ -140,16 +143,16 @@ def test_in_process_kinds(tmp_path: Path) -> None:
     from tabledag import RawSql, create_basic_config
 
     store = create_basic_config(f"duckdb:///{tmp_path}/k.duckdb").store
-    with store.session():
-        text = store.lazy_query_str("select a   from x.y where a > 1 -- comment")
-        assert text == store.lazy_query_str("SELECT a FROM x.y WHERE a > 1")
+    with store.session() as session:
+        text = session.lazy_query_str("select a   from x.y where a > 1 -- comment")
+        assert text == session.lazy_query_str("SELECT a FROM x.y WHERE a > 1")
         assert "comment" not in text
         sqlglot.parse_one(text, read="duckdb")
-        assert store.lazy_query_str(RawSql("  SELECT 1  ")) == "SELECT 1"
+        assert session.lazy_query_str(RawSql("  SELECT 1  ")) == "SELECT 1"
         with pytest.raises(TypeError):
-            store.lazy_query_str(pa.table({"a": [1]}))
-        with pytest.raises(TypeError, match="memtable"):
-            store.lazy_query_str(ibis.memtable({"a": [1]}))
+            session.lazy_query_str(pa.table({"a": [1]}))
+        with pytest.raises(TypeError, match="ibis"):
+            session.lazy_query_str(ibis.memtable({"a": [1]}))
 
 
 CACHED_RERUN = textwrap.dedent(

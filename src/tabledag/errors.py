@@ -8,10 +8,14 @@
   + HookError (TypeError)            no table hook can write or read an object of this type
   + TaskFailedError                  a task raised or returned something unusable (wraps the cause)
   + StoreError                       the database refused or lost something
+    - StoreConnectionError           the database cannot be reached or opened
+    - UnsupportedTypeError (TypeError)  a column type this store cannot hold
+    - CommitError                    a stage could not be committed (nothing of it became visible)
     - LockError                      another run holds the lock for too long
 ```
 
-Leaves also subclass the builtin a caller would naturally catch (the ibis habit).
+Leaves also subclass the builtin a caller would naturally catch (the ibis habit). An error
+raised because of a driver error keeps it as `__cause__`.
 """
 
 from __future__ import annotations
@@ -50,5 +54,17 @@ class StoreError(TabledagError):
     """The table store could not complete an operation."""
 
 
+class StoreConnectionError(StoreError):
+    """The database could not be reached, opened or created."""
+
+
+class UnsupportedTypeError(StoreError, TypeError):
+    """A column has a type the store cannot hold; raised before anything is written."""
+
+
+class CommitError(StoreError):
+    """A stage commit failed; the stage still shows its previous generation."""
+
+
 class LockError(StoreError):
-    """A lock could not be acquired."""
+    """A lock could not be acquired in time."""

@@ -1,20 +1,21 @@
-"""What tasks return (and receive): `Table` and `RawSql`.
+"""What tasks return and receive: the `Table` and `RawSql` wrappers, and `TableRef`.
 
-A `Table` is both the wrapper a task returns around its output (`obj` set) and, once stored,
-the reference to the stored table that the runner hands around (`stage` and `key` set, `obj`
-empty). Both are plain values so that tasks and their inputs pickle across processes.
+`Table` is the user's wrapper around an output; `TableRef` is the immutable reference to a stored
+table that the runner hands around (and that a task with `input_type=None` receives). Both are
+plain frozen values, so that tasks and their inputs pickle across processes and no part of a run
+can change what another part holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Table:
-    """A table output of a task, or a reference to a stored one.
+    """A table output of a task.
 
     Args:
         obj: the table itself: an ibis / sqlglot / SQLAlchemy expression, SQL text, `RawSql`, or a
@@ -28,29 +29,43 @@ class Table:
     name: str | None = None
     primary_key: str | Sequence[str] | None = None
     indexes: Sequence[Sequence[str]] | None = None
-    stage: str | None = field(default=None, compare=False)
-    key: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.name is not None:
-            self.name = normalize_name(self.name)
-        if isinstance(self.primary_key, str):
-            self.primary_key = [self.primary_key]
+            object.__setattr__(self, "name", normalize_name(self.name))
+        key = self.primary_key
+        if key is not None:
+            object.__setattr__(self, "primary_key", _column_list(key, self.name, "primary_key"))
+        if self.indexes is not None:
+            if isinstance(self.indexes, str) or not isinstance(self.indexes, Sequence):
+                raise TypeError(
+                    f"table {self.name!r}: indexes must be a list of column lists, e.g. "
+                    f"[['a'], ['b', 'c']], got {self.indexes!r}"
+                )
+            indexes = tuple(_column_list(i, self.name, "indexes") for i in self.indexes)
+            object.__setattr__(self, "indexes", indexes)
 
-    @property
-    def is_stored(self) -> bool:
-        return self.key is not None
-
-    def stored(self, stage: str, key: str) -> Table:
-        """The reference to this table once written: no object, just where it lives."""
-        return replace(self, obj=None, stage=stage, key=key)
+    def with_name(self, name: str) -> Table:
+        """The same output under another name."""
+        return replace(self, name=name)
 
     def __repr__(self) -> str:
-        where = f" in {self.stage!r} key={self.key[:12]}" if self.key else ""
         kind = (
             "" if self.obj is None else f" of {type(self.obj).__module__}.{type(self.obj).__name__}"
         )
-        return f"<Table {self.name!r}{where}{kind}>"
+        return f"<Table {self.name!r}{kind}>"
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A stored table: where it is shown (`stage`, `name`) and which data it holds (`key`)."""
+
+    stage: str
+    name: str
+    key: str
+
+    def __repr__(self) -> str:
+        return f"<TableRef {self.stage}.{self.name} key={self.key[:12]}>"
 
 
 @dataclass(frozen=True)
@@ -70,3 +85,13 @@ def normalize_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"a table or stage name must be a non-empty string, got {name!r}")
     return name.strip().casefold()
+
+
+def _column_list(columns: Any, table: str | None, what: str) -> tuple[str, ...]:
+    if isinstance(columns, str):
+        columns = [columns]
+    if not isinstance(columns, Sequence) or not columns:
+        raise TypeError(f"table {table!r}: {what} needs column names, got {columns!r}")
+    if not all(isinstance(c, str) and c for c in columns):
+        raise TypeError(f"table {table!r}: {what} must name columns as strings, got {columns!r}")
+    return tuple(columns)

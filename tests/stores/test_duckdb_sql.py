@@ -108,7 +108,7 @@ def test_constraints_and_listing(dialect: DuckDB, con: duckdb.DuckDBPyConnection
     listing = dialect.render(dialect.list_tables("raw__data"))
     assert pk == ['ALTER TABLE "raw__data"."orders__0123456789abcdef" ADD PRIMARY KEY ("id")']
     assert index == [
-        'CREATE INDEX "orders_idx0" ON "raw__data"."orders__0123456789abcdef" ("id", "Name")'
+        'CREATE INDEX "orders_idx0" ON "raw__data"."orders__0123456789abcdef"("id", "Name")'
     ]
     assert listing == (
         "SELECT table_name FROM information_schema.tables "

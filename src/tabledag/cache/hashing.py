@@ -1,65 +1,25 @@
 """Stable hashes: the same value gives the same hex digest in every process and on every machine.
 
-Small values (task arguments, versions, SQL text) go through canonical JSON and BLAKE2b. Arrow data
-goes through xxh3-128 over its buffers: 10x faster than BLAKE2b, which matters because every eager
-output of an unversioned task is hashed before it is written (86 MB hash in ~8 ms).
+Small values (task arguments, versions, SQL text) go through their canonical JSON form
+(`values.dumps`) and BLAKE2b. Arrow data goes through xxh3-128 over its buffers: 10x faster than
+BLAKE2b, which matters because every eager output of an unversioned task is hashed before it is
+written (86 MB hash in ~8 ms).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import decimal
-import enum
 import hashlib
-import json
 from typing import TYPE_CHECKING, Any
+
+from .values import dumps
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 
 def stable_hash(*parts: Any) -> str:
-    """A 32-hex-digit digest of JSON-encodable parts (see `encode` for what is accepted)."""
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=encode)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def encode(value: Any) -> Any:
-    """JSON fallback for values that appear as task arguments."""
-    from ..outputs import RawSql, Table
-
-    if isinstance(value, Table):
-        if value.key is None:
-            raise TypeError(f"table {value.name!r} has not been stored yet")
-        return {"$table": value.key}
-    if isinstance(value, RawSql):
-        return {"$raw_sql": value.sql}
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return {"$" + type(value).__name__: value.isoformat()}
-    if isinstance(value, dt.timedelta):
-        return {"$timedelta": value.total_seconds()}
-    if isinstance(value, decimal.Decimal):
-        return {"$decimal": str(value)}
-    if isinstance(value, bytes):
-        return {"$bytes": value.hex()}
-    if isinstance(value, set | frozenset):
-        return {"$set": sorted(json.dumps(v, sort_keys=True, default=encode) for v in value)}
-    if isinstance(value, tuple):
-        return {"$tuple": list(value)}
-    if isinstance(value, enum.Enum):
-        return {"$enum": f"{type(value).__qualname__}.{value.name}"}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"$" + type(value).__qualname__: dataclasses.asdict(value)}
-    if isinstance(value, type):
-        return {"$type": f"{value.__module__}.{value.__qualname__}"}
-    text = repr(value)
-    if " at 0x" in text:
-        raise TypeError(
-            f"cannot derive a stable cache key from {type(value).__qualname__} (its repr holds a "
-            "memory address); pass plain values (str, int, dict, list, dataclass) as task arguments"
-        )
-    return {"$repr": f"{type(value).__module__}.{type(value).__qualname__}:{text}"}
+    """A 32-hex-digit digest of task values (anything `values.to_json(strict=False)` takes)."""
+    return hashlib.blake2b(dumps(parts, strict=False).encode(), digest_size=16).hexdigest()
 
 
 def arrow_hash(data: pa.Table) -> str:

@@ -1,9 +1,13 @@
 """Configuration: `create_basic_config(url)` in code, or `tabledag.yaml` with instances.
 
 ```yaml
+name: analytics                 # optional: a label for the project, nothing reads it
 instances:
   __any__:                      # the base every instance extends
     instance_id: pipeline
+    fail_fast: false            # re-raise the first task failure instead of reporting it
+    lock_timeout: 600           # seconds to wait for another run's lock (null: the store's own)
+    attrs: {owner: data-team}   # free-form values for your own code; tabledag does not read them
     table_store:
       class: tabledag.SQLTableStore
       args:
@@ -15,18 +19,30 @@ instances:
         url: "postgresql://{$PGUSER}:{$PGPASSWORD}@127.0.0.1:5432/{instance_id}"
 ```
 
-`{instance_id}` and `{$ENV_VAR}` are substituted in strings. A `Config` is a plain frozen value, so
-it pickles to worker processes, which build their own store from it.
+The file is checked strictly, because a misspelt key that is silently ignored runs a pipeline
+other than the one written down. Top-level keys are `instances` (required) and `name`; instance
+keys are `instance_id`, `table_store`, `fail_fast`, `lock_timeout` and `attrs`; `table_store`
+keys are `class` and `args`. Anything else is a `ConfigError` naming the key and the file. The
+store's `args` are checked by building the store when an instance is read (`ConfigFile.get`):
+against the class's signature where it takes no `**kwargs`, and by the class itself otherwise.
+
+An instance extends `__any__` by a deep merge (mappings merge key by key, other values replace).
+`{instance_id}` and `{$ENV_VAR}` are substituted in the `table_store` strings (not in `attrs`).
+A `Config` is a plain frozen value, so it pickles to worker processes, which build their own
+store from it.
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import importlib
+import inspect
+import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +53,33 @@ CONFIG_FILE = "tabledag.yaml"
 CONFIG_ENV = "TABLEDAG_CONFIG"
 _ENV_PATTERN = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\}")
 
+TOP_LEVEL_KEYS = ("instances", "name")
+INSTANCE_KEYS = ("instance_id", "table_store", "fail_fast", "lock_timeout", "attrs")
+TABLE_STORE_KEYS = ("class", "args")
+_DEFAULT_STORE = "tabledag.SQLTableStore"
+
 
 @dataclass(frozen=True)
 class Config:
-    """One instance's settings; `.store` is its table store (built on first use)."""
+    """One instance's settings; `.store` is its table store (built on first use).
+
+    `fail_fast`: re-raise the first task failure instead of reporting it in the `Result`.
+    `lock_timeout`: seconds to wait for another run's lock; `None` leaves it to the store.
+    `attrs`: free-form values for the user's own code; tabledag does not read them.
+    """
 
     instance_id: str
     table_store: dict[str, Any]
-    settings: dict[str, Any] = field(default_factory=dict, compare=False)
+    _: KW_ONLY
+    fail_fast: bool = False
+    lock_timeout: float | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        where = f"the config of instance {self.instance_id!r}"
+        _check_settings(self.fail_fast, self.lock_timeout, self.attrs, where)
+        if self.lock_timeout is not None:  # one type for the runner, whatever the YAML held
+            object.__setattr__(self, "lock_timeout", float(self.lock_timeout))
 
     @functools.cached_property
     def store(self) -> Any:
@@ -68,92 +103,260 @@ class Config:
         return ConfigFile(find_config(path))
 
 
-def create_basic_config(url: str, instance_id: str = "pipeline", **store_args: Any) -> Config:
-    """A config for one SQL database, in code: `create_basic_config("duckdb:///x.duckdb")`."""
-    args = {"url": url, **store_args}
-    return Config(instance_id, {"class": "tabledag.SQLTableStore", "args": args})
+def create_basic_config(
+    url: str,
+    instance_id: str = "pipeline",
+    *,
+    fail_fast: bool = False,
+    lock_timeout: float | None = None,
+    attrs: dict[str, Any] | None = None,
+    **store_args: Any,
+) -> Config:
+    """A config for one SQL database, in code: `create_basic_config("duckdb:///x.duckdb")`.
+
+    `store_args` go to `SQLTableStore`; the keyword arguments before them are `Config` fields.
+    """
+    spec = {"class": _DEFAULT_STORE, "args": {"url": url, **store_args}}
+    return Config(
+        instance_id,
+        spec,
+        fail_fast=fail_fast,
+        lock_timeout=lock_timeout,
+        attrs={} if attrs is None else attrs,
+    )
+
+
+def _check_settings(fail_fast: Any, lock_timeout: Any, attrs: Any, where: str) -> None:
+    """Raise a ConfigError unless the instance settings have types the runner can rely on."""
+    if not isinstance(fail_fast, bool):
+        raise ConfigError(f"{where}: `fail_fast` must be true or false, not {fail_fast!r}")
+    if lock_timeout is not None and not _is_seconds(lock_timeout):
+        raise ConfigError(
+            f"{where}: `lock_timeout` must be a non-negative number of seconds (or null / None "
+            f"for the store's default), not {lock_timeout!r}"
+        )
+    if not isinstance(attrs, dict):
+        raise ConfigError(f"{where}: `attrs` must be a mapping, not {type(attrs).__name__}")
+
+
+def _is_seconds(value: Any) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and math.isfinite(value) and value >= 0
 
 
 class ConfigFile:
     """A parsed `tabledag.yaml`; `.get(instance)` gives a `Config`."""
 
     def __init__(self, path: Path) -> None:
-        import yaml
-
         self.path = path
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path} is not valid YAML: {error}") from error
+        data = _read_yaml(path)
+        _reject_unknown(data, TOP_LEVEL_KEYS, f"{path}: unknown top-level key")
         instances = data.get("instances")
         if not isinstance(instances, dict) or not instances:
             raise ConfigError(f"{path} needs an `instances:` mapping (with an `__any__` base)")
+        for name, settings in instances.items():
+            _check_instance_keys(settings, f"{path}: instance {name!r}")
+        if data.get("name") is not None and not isinstance(data["name"], str):
+            raise ConfigError(f"{path}: `name` must be a string, not {data['name']!r}")
+        self.name: str | None = data.get("name")
         self.instances: dict[str, Any] = instances
 
     def get(self, instance: str | None = None) -> Config:
+        """The `Config` of `instance` (default: `__any__`, else the first), its store checked."""
+        instance = self._instance_name(instance)
+        where = f"{self.path}: instance {instance!r}"
+        merged = _deep_merge(self.instances.get("__any__") or {}, self.instances[instance] or {})
+        default_id = "pipeline" if instance == "__any__" else instance
+        instance_id = str(merged.get("instance_id", default_id))
+        store = merged.get("table_store")
+        if not isinstance(store, dict) or "class" not in store:
+            raise ConfigError(f"{where} needs `table_store: {{class: ..., args: ...}}`")
+        settings = {k: merged[k] for k in ("fail_fast", "lock_timeout", "attrs") if k in merged}
+        settings.setdefault("attrs", {})
+        _check_settings(
+            settings.get("fail_fast", False), settings.get("lock_timeout"), settings["attrs"], where
+        )
+        config = Config(instance_id, _expand(store, instance_id, where), **settings)
+        # Build the store now, so a wrong argument is reported with the file it came from.
+        config.__dict__["store"] = build_store(config.table_store, instance_id, where=where)
+        return config
+
+    def _instance_name(self, instance: str | None) -> str:
         names = [n for n in self.instances if n != "__any__"]
         if instance is None:
-            instance = "__any__" if "__any__" in self.instances or not names else names[0]
+            return "__any__" if "__any__" in self.instances or not names else names[0]
         if instance not in self.instances:
+            hint = _did_you_mean(instance, self.instances)
             raise ConfigError(
-                f"{self.path} has no instance {instance!r}; it has: {', '.join(self.instances)}"
+                f"{self.path} has no instance {instance!r}.{hint} "
+                f"It has: {', '.join(self.instances)}"
             )
-        merged = _deep_merge(self.instances.get("__any__") or {}, self.instances[instance] or {})
-        instance_id = str(
-            merged.pop("instance_id", "pipeline" if instance == "__any__" else instance)
+        return instance
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from error
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a mapping with `instances:`, not {type(data).__name__}")
+    return data
+
+
+def _check_instance_keys(settings: Any, where: str) -> None:
+    if settings is None:
+        return
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{where} must be a mapping, not {type(settings).__name__}")
+    _reject_unknown(settings, INSTANCE_KEYS, f"{where}: unknown key")
+    store = settings.get("table_store")
+    if store is None:
+        return
+    if not isinstance(store, dict):
+        raise ConfigError(f"{where}: `table_store` must be a mapping with `class` and `args`")
+    _reject_unknown(store, TABLE_STORE_KEYS, f"{where}: unknown key in `table_store`:")
+    if "class" in store and not isinstance(store["class"], str):
+        raise ConfigError(
+            f"{where}: `table_store.class` must be a string such as {_DEFAULT_STORE!r}"
         )
-        store = merged.pop("table_store", None)
-        if not isinstance(store, dict) or "class" not in store:
+    if store.get("args") is not None and not isinstance(store["args"], dict):
+        raise ConfigError(f"{where}: `table_store.args` must be a mapping of argument names")
+
+
+def _reject_unknown(mapping: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:
+    """Raise for the first key of `mapping` not in `known`, with the closest known name."""
+    for key in mapping:
+        if key not in known:
+            hint = _did_you_mean(str(key), known)
             raise ConfigError(
-                f"{self.path}: instance {instance!r} needs `table_store: {{class: ..., args: ...}}`"
+                f"{prefix} {key!r}.{hint} Known keys: {', '.join(known)}; "
+                "fix the spelling or remove it"
             )
-        return Config(instance_id, _expand(store, instance_id), settings=merged)
+
+
+def _did_you_mean(name: str, known: Any) -> str:
+    close = difflib.get_close_matches(name, [str(k) for k in known], n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def find_config(path: str | os.PathLike[str] | None = None) -> Path:
-    candidates: list[Path] = []
-    if path is not None or os.environ.get(CONFIG_ENV):
-        given = Path(path if path is not None else os.environ[CONFIG_ENV]).expanduser()
-        candidates.append(given / CONFIG_FILE if given.is_dir() else given)
-    else:
-        here = Path.cwd().resolve()
-        candidates += [d / CONFIG_FILE for d in (here, *here.parents)]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+    """The config file: `path` or `$TABLEDAG_CONFIG` (a file or a directory), else discovery."""
+    if path is not None:
+        return _given_config(Path(path).expanduser().absolute(), "passed to Config.load")
+    if os.environ.get(CONFIG_ENV):
+        given = Path(os.environ[CONFIG_ENV]).expanduser().absolute()
+        return _given_config(given, f"named by ${CONFIG_ENV}")
+    here = Path.cwd().resolve()
+    for directory in (here, *here.parents):
+        if (directory / CONFIG_FILE).is_file():
+            return directory / CONFIG_FILE
     raise ConfigError(
-        f"no {CONFIG_FILE} found (looked at {candidates[0]} and upwards); create one, set "
+        f"no {CONFIG_FILE} found (looked at {here / CONFIG_FILE} and upwards); create one, set "
         f"${CONFIG_ENV}, or pass config=create_basic_config(url) to flow.run"
     )
 
 
-def build_store(spec: dict[str, Any], instance_id: str) -> Any:
-    """Import `spec["class"]` ("tabledag.SQLTableStore" or "module:Class") and build it."""
-    path = spec["class"]
+def _given_config(given: Path, how: str) -> Path:
+    """A path the user named: say exactly what is wrong with it rather than search elsewhere."""
+    if given.is_dir():
+        if (given / CONFIG_FILE).is_file():
+            return given / CONFIG_FILE
+        raise ConfigError(
+            f"the directory {given} ({how}) has no {CONFIG_FILE}; create it there or name "
+            "the file itself"
+        )
+    if not given.exists():
+        raise ConfigError(
+            f"the config file {given} ({how}) does not exist; check the path or create the file"
+        )
+    return given
+
+
+def build_store(spec: dict[str, Any], instance_id: str, *, where: str | None = None) -> Any:
+    """Import `spec["class"]` ("tabledag.SQLTableStore" or "module:Class") and build it.
+
+    A wrong argument becomes a ConfigError that says where the arguments came from (`where`).
+    """
+    where = where or f"the table store of instance {instance_id!r}"
+    path = spec.get("class")
+    if not isinstance(path, str):
+        raise ConfigError(f"{where}: the table store needs a `class`, e.g. {_DEFAULT_STORE!r}")
+    cls = _import_store_class(path, where)
+    args = dict(spec.get("args") or {})
+    accepted = _accepted_args(cls)
+    if accepted is None or "instance_id" in accepted:
+        args.setdefault("instance_id", instance_id)
+    if accepted is not None:
+        _check_args(args, accepted, path, where)
+    try:
+        return cls(**args)
+    except ConfigError as error:
+        raise ConfigError(mask_url(f"{where}: {error}")) from error
+    except TypeError as error:
+        message = f"{where}: the table store args do not fit {path}: {error}"
+        raise ConfigError(mask_url(message)) from error
+
+
+def _import_store_class(path: str, where: str) -> type:
     module_name, _, class_name = path.rpartition(":") if ":" in path else path.rpartition(".")
     try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as error:
-        raise ConfigError(f"cannot import table store class {path!r}: {error}") from error
-    args = dict(spec.get("args") or {})
-    args.setdefault("instance_id", instance_id)
-    return cls(**args)
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ConfigError(f"{where}: cannot import table store class {path!r}: {error}") from error
 
 
-def _expand(value: Any, instance_id: str) -> Any:
+def _accepted_args(cls: type) -> dict[str, inspect.Parameter] | None:
+    """The keyword arguments `cls(...)` takes, or None where it takes any (`**kwargs`)."""
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):  # no introspectable signature: let the call decide
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {p.name: p for p in parameters if p.kind in keyword}
+
+
+def _check_args(
+    args: dict[str, Any], accepted: dict[str, inspect.Parameter], path: str, where: str
+) -> None:
+    for name in args:
+        if name not in accepted:
+            hint = _did_you_mean(name, accepted)
+            raise ConfigError(
+                f"{where}: unknown table store argument {name!r} for {path}.{hint} "
+                f"It takes: {', '.join(accepted)}"
+            )
+    for name, parameter in accepted.items():
+        if parameter.default is inspect.Parameter.empty and name not in args:
+            raise ConfigError(f"{where}: the table store {path} needs the argument {name!r}")
+
+
+def _expand(value: Any, instance_id: str, where: str = "the config") -> Any:
+    """Substitute `{$ENV_VAR}` and `{instance_id}` in every string inside `value`."""
     if isinstance(value, str):
 
         def env(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:
-                raise ConfigError(f"environment variable {name} is not set (used in the config)")
+                raise ConfigError(
+                    f"{where}: environment variable {name} is not set (used as {{${name}}}); "
+                    "set it or change the config"
+                )
             return os.environ[name]
 
         return _ENV_PATTERN.sub(env, value).replace("{instance_id}", instance_id)
     if isinstance(value, dict):
-        return {k: _expand(v, instance_id) for k, v in value.items()}
+        return {k: _expand(v, instance_id, where) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, instance_id) for v in value]
+        return [_expand(v, instance_id, where) for v in value]
     return value
 
 

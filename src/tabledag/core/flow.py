@@ -73,22 +73,23 @@ class Flow(_Declaring):
         config: Config | None = None,
         *,
         ignore_cache: bool = False,
-        fail_fast: bool = False,
-        **kwargs: Any,
+        fail_fast: bool | None = None,
     ) -> Result:
-        """Run the flow; returns a `Result` (raises only with `fail_fast=True`).
+        """Run the flow; returns a `Result` (raises only with `fail_fast`, or a
+        `TabledagError` where the store itself cannot be used).
 
         Args:
             config: where tables go; default `Config.load().get()` (tabledag.yaml).
             ignore_cache: run every task and rewrite every table.
-            fail_fast: re-raise the first task failure instead of reporting it.
+            fail_fast: re-raise the first failure instead of reporting it (default: the
+                instance's `fail_fast` setting, else False).
         """
         from ..config import Config
         from .run import run_flow
 
         if config is None:
             config = Config.load().get()
-        return run_flow(self, config, ignore_cache=ignore_cache, fail_fast=fail_fast, **kwargs)
+        return run_flow(self, config, ignore_cache=ignore_cache, fail_fast=fail_fast)
 
     def __repr__(self) -> str:
         return f"<Flow {self.name!r}: {len(self.stages)} stages, {len(self.tasks)} tasks>"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import enum
+import weakref
 from collections.abc import Iterator, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..outputs import Table
-from .task import TaskCall, TaskRef, map_values
+from ..outputs import TableRef
+from ..tree import map_tree
+from .task import TaskCall, TaskRef
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..stores.base import StoreSession
 
 
 class FinalTaskState(enum.Enum):
@@ -22,7 +24,7 @@ class FinalTaskState(enum.Enum):
     """Nothing was written: the task was skipped, or its lazy query was unchanged."""
     FAILED = "failed"
     SKIPPED = "skipped"
-    """An input failed, so the task did not run."""
+    """An input failed, or its stage did not commit, so the task did not run."""
 
 
 class TaskMap(Mapping):
@@ -62,14 +64,22 @@ class Result:
     outputs: dict[TaskCall, Any] = field(default_factory=dict)
     durations: dict[TaskCall, float] = field(default_factory=dict)
     queries: dict[TaskCall, dict[str, str]] = field(default_factory=dict)
-    """Canonical SQL of each lazy output, per task and table name."""
+    """The SQL of each lazy output as it ran, per task and table name (see `sql()`)."""
+    committed: set[str] = field(default_factory=set)
+    """Stages whose commit succeeded in this run (or that were already up to date)."""
+    stage_errors: dict[str, BaseException] = field(default_factory=dict)
+    """Stages whose commit failed, with the error."""
     exception: BaseException | None = None
 
     @property
     def successful(self) -> bool:
-        return self.exception is None and all(
-            s in (FinalTaskState.COMPLETED, FinalTaskState.CACHE_VALID)
-            for s in self.states.values()
+        return (
+            self.exception is None
+            and not self.stage_errors
+            and all(
+                s in (FinalTaskState.COMPLETED, FinalTaskState.CACHE_VALID)
+                for s in self.states.values()
+            )
         )
 
     @property
@@ -94,25 +104,46 @@ class Result:
             import pyarrow as pa
 
             as_type = call.task.input_type or pa.Table
-        store = self.config.store
-        # Objects bound to the connection (ibis tables) need it open after we return: it then
-        # stays open until `store.close()`. Everything else reads inside a short session.
-        needs_connection = store.hook_for_retrieve(as_type).needs_connection
-        with nullcontext() if needs_connection else store.session(setup=False):
-            return map_values(
-                value,
-                lambda ref: store.retrieve(ref, ref.stage, as_type),
-                lambda v: isinstance(v, Table),
-            )
+        session = self._reader()
+        return map_tree(
+            value,
+            lambda ref: session.retrieve(ref, ref.stage, as_type),
+            lambda v: isinstance(v, TableRef),
+        )
+
+    def _reader(self) -> StoreSession:
+        """One session serves every `get`: repeated reads cost no new connection, and ibis
+        tables keep the connection they are bound to. It closes with `close()`, or when the
+        Result is garbage-collected."""
+        session = self.__dict__.get("_session")
+        if session is None:
+            session = self.__dict__["_session"] = self.config.store.open_session()
+            self.__dict__["_finalizer"] = weakref.finalize(self, session.close)
+        return session
+
+    def close(self) -> None:
+        """Close the session `get` reads through (tables it returned stop working)."""
+        finalizer = self.__dict__.pop("_finalizer", None)
+        self.__dict__.pop("_session", None)
+        if finalizer is not None:
+            finalizer()
+
+    def __enter__(self) -> Result:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def sql(self, task: TaskRef | TaskCall) -> str:
-        """The canonical SQL of a lazy task's output(s): what ran, or would have run."""
+        """The SQL of a lazy task's output(s), with logical table names: runnable as printed."""
         call = task.call if isinstance(task, TaskRef) else task
         queries = self.queries.get(call, {})
         if not queries:
             raise KeyError(f"task {call.id!r} wrote no lazy output in this run")
+        canonical = self.config.store.canonical_sql
         return "\n\n".join(
-            sql if len(queries) == 1 else f"-- {name}\n{sql}" for name, sql in queries.items()
+            canonical(sql) if len(queries) == 1 else f"-- {name}\n{canonical(sql)}"
+            for name, sql in queries.items()
         )
 
     def summary(self) -> str:

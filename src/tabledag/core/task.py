@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import DeclarationError
 from ..outputs import RawSql, Table, normalize_name
+from ..tree import iter_tree, map_tree
 
 if TYPE_CHECKING:
     from .flow import Stage
@@ -37,7 +38,7 @@ class MaterializingTask:
         self.lazy = lazy
         self.nout = nout
         if input_type is not None:
-            from ..hooks.base import can_any_store_retrieve
+            from ..hooks.registry import can_any_store_retrieve
 
             if not can_any_store_retrieve(input_type):
                 raise DeclarationError(
@@ -122,7 +123,11 @@ def materialize(
 
 @dataclass(eq=False)
 class TaskCall:
-    """One use of a task in a flow: the task, its stage and its (wired) arguments."""
+    """One use of a task in a flow: the task, its stage and its (wired) arguments.
+
+    Equal, and hashed, by `key` (flow, stage, task name), which a stage keeps unique: a task
+    call that travelled through pickle is still found in a run's results.
+    """
 
     task: MaterializingTask
     stage: Stage
@@ -153,6 +158,17 @@ class TaskCall:
     def id(self) -> str:
         return f"{self.stage.name}.{self.name}"
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        flow = self.stage.flow
+        return (flow.name if flow is not None else "", self.stage.name, self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TaskCall) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
     def __repr__(self) -> str:
         return f"<TaskCall {self.id}>"
 
@@ -177,7 +193,7 @@ class TaskRef:
         return isinstance(other, TaskRef) and (self.call, self.path) == (other.call, other.path)
 
     def __hash__(self) -> int:
-        return hash((id(self.call), self.path))
+        return hash((self.call, self.path))
 
     def __repr__(self) -> str:
         path = "".join(f"[{p!r}]" for p in self.path)
@@ -185,33 +201,13 @@ class TaskRef:
 
 
 def iter_refs(value: Any) -> Iterator[TaskRef]:
-    """Every `TaskRef` inside nested lists, tuples and dicts."""
-    if isinstance(value, TaskRef):
-        yield value
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from iter_refs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from iter_refs(item)
-
-
-def map_values(value: Any, fn: Callable[[Any], Any], leaf: Callable[[Any], bool]) -> Any:
-    """Rebuild nested lists, tuples and dicts with `fn` applied to every `leaf` value."""
-    if leaf(value):
-        return fn(value)
-    if isinstance(value, list):
-        return [map_values(v, fn, leaf) for v in value]
-    if isinstance(value, tuple):
-        return tuple(map_values(v, fn, leaf) for v in value)
-    if isinstance(value, dict):
-        return {k: map_values(v, fn, leaf) for k, v in value.items()}
-    return value
+    """Every `TaskRef` inside the containers users pass (see `tabledag.tree`)."""
+    return iter_tree(value, lambda v: isinstance(v, TaskRef))
 
 
 def _unwrap(value: Any) -> Any:
     """Outside a flow, `Table` and `RawSql` wrappers give way to what they hold."""
-    return map_values(
+    return map_tree(
         value,
         lambda v: v.obj if isinstance(v, Table) else v.sql,
         lambda v: isinstance(v, Table | RawSql),

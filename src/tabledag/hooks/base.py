@@ -1,9 +1,10 @@
-"""The table-hook contract and the per-store hook registry.
+"""The table-hook contract.
 
-A hook converts one kind of table object. Writing, it turns the object into one of two things and
-hands it to the store: a lazy sqlglot query (`store.write_query`) or eager Arrow data
-(`store.write_arrow`). Reading, it asks the store for Arrow data, an ibis table or a SQLAlchemy
-table and converts. Hooks never touch a database connection or a dialect themselves.
+A hook converts one kind of table object. Writing, it turns the object into a `Lazy` query,
+`Eager` Arrow data or `Raw` SQL and returns it; the store decides whether it is kept already and
+how to write it. Reading, it asks the session for Arrow data, an ibis table or names and types,
+and converts. Hooks never touch a connection or name a dialect; they receive a `StoreSession`
+(the `store` argument, as in the seed's signatures) and use only what it declares.
 
 Hook modules import their library inside methods, and `type_is` checks types by module name,
 so registering the built-in hooks imports neither pandas, polars nor ibis.
@@ -15,10 +16,11 @@ import enum
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from ..errors import HookError
+from ..stores.base import Capability, Lazy, Raw
 
 if TYPE_CHECKING:
-    from ..outputs import Table
+    from ..outputs import Table, TableRef
+    from ..stores.base import Output, StoreSession
 
 StoreT = TypeVar("StoreT")
 
@@ -46,8 +48,14 @@ class CanRetResult(enum.Enum):
 class TableHook(Generic[StoreT]):
     """Base class of table hooks; every method is a classmethod, hooks hold no state."""
 
+    materializes: ClassVar[tuple[str, ...]] = ()
+    """Names of the types it writes, for error messages."""
+    retrieves: ClassVar[tuple[str, ...]] = ()
+    """Names of the types it reads as, for error messages."""
+    requires: ClassVar[frozenset[Capability]] = frozenset()
+    """What a store must offer for this hook to apply (e.g. `Capability.IBIS`)."""
     needs_connection: ClassVar[bool] = False
-    """Whether retrieved objects keep using the store's connection (e.g. ibis tables)."""
+    """Whether retrieved objects keep using the session's connection (e.g. ibis tables)."""
 
     @classmethod
     def can_materialize(cls, type_: type) -> CanMatResult:
@@ -58,18 +66,31 @@ class TableHook(Generic[StoreT]):
         return CanRetResult.NO
 
     @classmethod
-    def materialize(cls, store: StoreT, table: Table, stage_name: str) -> None:
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Output:
+        """`table.obj` as a `Lazy`, `Eager` or `Raw` value (`stage_name`: for messages)."""
         raise NotImplementedError(f"{cls.__name__} cannot materialize tables")
 
     @classmethod
     def retrieve(
-        cls, store: StoreT, table: Table, stage_name: str, as_type: type, limit: int | None = None
+        cls,
+        store: StoreSession,
+        table: TableRef,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
     ) -> Any:
         raise NotImplementedError(f"{cls.__name__} cannot retrieve tables")
 
     @classmethod
-    def lazy_query_str(cls, store: StoreT, obj: Any) -> str:
+    def lazy_query_str(cls, store: StoreSession, obj: Any) -> str:
         """Canonical SQL of a lazy object; `TypeError` where the object is not lazy."""
+        from ..outputs import Table
+
+        output = cls.materialize(store, Table(obj, name="lazy_query_str"), "")
+        if isinstance(output, Lazy):
+            return store.canonical_sql(output.build())
+        if isinstance(output, Raw):
+            return output.sql.strip()
         raise TypeError(f"{cls.__name__} produces no query for {type(obj).__name__}")
 
 
@@ -86,116 +107,4 @@ def type_is(type_: type, module: str, qualname: str) -> bool:
         target = getattr(target, part, None)
         if target is None:
             return False
-    return issubclass(type_, target)
-
-
-_LOOKUP: dict[tuple, type[TableHook]] = {}
-"""(store class, direction, type) -> hook; cleared whenever a hook is registered."""
-
-
-class HookRegistry:
-    """Mixin for stores: `@Store.register_table()` registers a hook on that store class.
-
-    Lookup walks the store's MRO (a subclass's hooks before its base's) and, within one class,
-    the newest registration first. Results are cached per type where the hook said YES.
-    """
-
-    _hooks: ClassVar[list[type[TableHook]]] = []
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._hooks = []
-
-    @classmethod
-    def register_table(cls, *requirements: Any):
-        """Decorator registering a `TableHook` on this store class.
-
-        A falsy requirement (an optional import that resolved to `None`) skips the registration.
-        """
-
-        def decorator(hook: type[TableHook]) -> type[TableHook]:
-            if all(requirements):
-                cls._hooks.append(hook)
-                _LOOKUP.clear()
-            return hook
-
-        return decorator
-
-    @classmethod
-    def _ordered_hooks(cls) -> list[type[TableHook]]:
-        hooks: list[type[TableHook]] = []
-        for klass in cls.__mro__:
-            if issubclass(klass, HookRegistry) and "_hooks" in klass.__dict__:
-                hooks.extend(reversed(klass.__dict__["_hooks"]))
-        return hooks
-
-    @classmethod
-    def hook_for_materialize(cls, type_: type) -> type[TableHook]:
-        cache = _LOOKUP
-        cached = cache.get((cls, "m", type_))
-        if cached is not None:
-            return cached
-        for hook in cls._ordered_hooks():
-            answer = hook.can_materialize(type_)
-            if answer is CanMatResult.YES:
-                cache[(cls, "m", type_)] = hook
-                return hook
-            if answer is CanMatResult.YES_BUT_DONT_CACHE:
-                return hook
-        raise HookError(
-            f"no table hook of {cls.__name__} can materialize {_type_name(type_)}; "
-            f"supported: {', '.join(cls.supported_names('m'))}"
-        )
-
-    @classmethod
-    def hook_for_retrieve(cls, as_type: Any) -> type[TableHook]:
-        key = (cls, "r", as_type)
-        cache = _LOOKUP
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-        base_type = _base_type(as_type)
-        for hook in cls._ordered_hooks():
-            if hook.can_retrieve(base_type) is CanRetResult.YES:
-                cache[key] = hook
-                return hook
-        raise HookError(
-            f"no table hook of {cls.__name__} can retrieve tables as {_type_name(base_type)}; "
-            f"supported input types: {', '.join(cls.supported_names('r'))}. If the type comes "
-            "from an optional library, install it (e.g. pip install 'tabledag[polars]')"
-        )
-
-    @classmethod
-    def supported_names(cls, direction: str) -> list[str]:
-        names: list[str] = []
-        for hook in cls._ordered_hooks():
-            for name in getattr(hook, "materializes" if direction == "m" else "retrieves", ()):
-                if name not in names:
-                    names.append(name)
-        return names
-
-
-def _base_type(as_type: Any) -> Any:
-    """`(pd.DataFrame, "arrow")` asks for a flavour of `pd.DataFrame`: hooks match the type."""
-    return as_type[0] if isinstance(as_type, tuple) else as_type
-
-
-def _type_name(type_: Any) -> str:
-    if isinstance(type_, type):
-        return f"{type_.__module__}.{type_.__qualname__}"
-    return repr(type_)
-
-
-def can_any_store_retrieve(as_type: Any) -> bool:
-    """Whether some store class has a hook for `as_type` (a declaration-time check)."""
-    import importlib
-
-    importlib.import_module("tabledag.stores.sql")  # registers the built-in hooks
-    base_type = _base_type(as_type)
-    pending = list(HookRegistry.__subclasses__())
-    while pending:
-        store = pending.pop()
-        pending.extend(store.__subclasses__())
-        if any(h.can_retrieve(base_type) is CanRetResult.YES for h in store._ordered_hooks()):
-            return True
-    return False
+    return isinstance(target, type) and issubclass(type_, target)

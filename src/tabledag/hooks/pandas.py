@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..outputs import Table
-from ..stores.sql.store import SQLTableStore
+from ..stores.base import Eager, TableStore
 from .base import CanMatResult, CanRetResult, TableHook, type_is
 
+if TYPE_CHECKING:
+    from ..outputs import Table, TableRef
+    from ..stores.base import StoreSession
 
-@SQLTableStore.register_table()
-class PandasTableHook(TableHook[SQLTableStore]):
+
+@TableStore.register_table()
+class PandasTableHook(TableHook[TableStore]):
     """`as_type=(pd.DataFrame, "arrow")` gives Arrow-backed columns instead of numpy ones."""
 
     materializes = ("pandas.DataFrame",)
@@ -25,7 +28,7 @@ class PandasTableHook(TableHook[SQLTableStore]):
         return CanRetResult.new(type_is(type_, "pandas", "DataFrame"))
 
     @classmethod
-    def materialize(cls, store: SQLTableStore, table: Table, stage_name: str) -> None:
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Eager:
         import pyarrow as pa
 
         frame = table.obj
@@ -34,13 +37,13 @@ class PandasTableHook(TableHook[SQLTableStore]):
                 f"table {table.name!r}: pandas column names must be strings, got "
                 f"{[c for c in frame.columns if not isinstance(c, str)][:5]}"
             )
-        store.write_arrow(table, stage_name, pa.Table.from_pandas(frame, preserve_index=False))
+        return Eager(pa.Table.from_pandas(frame, preserve_index=False))
 
     @classmethod
     def retrieve(
         cls,
-        store: SQLTableStore,
-        table: Table,
+        store: StoreSession,
+        table: TableRef,
         stage_name: str,
         as_type: Any,
         limit: int | None = None,

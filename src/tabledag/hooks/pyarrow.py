@@ -1,16 +1,19 @@
-"""pyarrow tables and record batches: eager data, loaded through the dialect's bulk path."""
+"""pyarrow tables and record batches: eager data, loaded through the store's bulk path."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..outputs import Table
-from ..stores.sql.store import SQLTableStore
+from ..stores.base import Eager, TableStore
 from .base import CanMatResult, CanRetResult, TableHook, type_is
 
+if TYPE_CHECKING:
+    from ..outputs import Table, TableRef
+    from ..stores.base import StoreSession
 
-@SQLTableStore.register_table()
-class PyArrowTableHook(TableHook[SQLTableStore]):
+
+@TableStore.register_table()
+class PyArrowTableHook(TableHook[TableStore]):
     materializes = ("pyarrow.Table", "pyarrow.RecordBatch", "pyarrow.RecordBatchReader")
     retrieves = ("pyarrow.Table",)
 
@@ -27,7 +30,7 @@ class PyArrowTableHook(TableHook[SQLTableStore]):
         return CanRetResult.new(type_is(type_, "pyarrow", "Table"))
 
     @classmethod
-    def materialize(cls, store: SQLTableStore, table: Table, stage_name: str) -> None:
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Eager:
         import pyarrow as pa
 
         data = table.obj
@@ -35,13 +38,13 @@ class PyArrowTableHook(TableHook[SQLTableStore]):
             data = pa.Table.from_batches([data])
         elif isinstance(data, pa.RecordBatchReader):
             data = data.read_all()
-        store.write_arrow(table, stage_name, data)
+        return Eager(data)
 
     @classmethod
     def retrieve(
         cls,
-        store: SQLTableStore,
-        table: Table,
+        store: StoreSession,
+        table: TableRef,
         stage_name: str,
         as_type: Any,
         limit: int | None = None,

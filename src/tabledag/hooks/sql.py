@@ -1,22 +1,31 @@
-"""Hooks for SQL already in text or sqlglot form: sqlglot expressions, SQL strings, RawSql."""
+"""Hooks for SQL already in text or sqlglot form: sqlglot expressions, SQL strings, RawSql.
+
+Inputs come as references the task's SQL can select from; with a `limit` they are a subquery
+of the first rows instead.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from ..outputs import RawSql, Table
-from ..stores.sql.store import SQLTableStore
+from ..outputs import RawSql
+from ..stores.base import Capability, Lazy, Raw, TableStore
 from .base import CanMatResult, CanRetResult, TableHook
 
+if TYPE_CHECKING:
+    from ..outputs import Table, TableRef
+    from ..stores.base import StoreSession
 
-@SQLTableStore.register_table()
-class SqlglotTableHook(TableHook[SQLTableStore]):
+
+@TableStore.register_table()
+class SqlglotTableHook(TableHook[TableStore]):
     """sqlglot queries: written with CREATE TABLE AS; inputs as `sqlglot.exp.Table` references."""
 
     materializes = ("sqlglot.exp.Query",)
     retrieves = ("sqlglot.exp.Table",)
+    requires = frozenset({Capability.SQL})
 
     @classmethod
     def can_materialize(cls, type_: type) -> CanMatResult:
@@ -27,31 +36,29 @@ class SqlglotTableHook(TableHook[SQLTableStore]):
         return CanRetResult.new(isinstance(type_, type) and issubclass(type_, exp.Expression))
 
     @classmethod
-    def materialize(cls, store: SQLTableStore, table: Table, stage_name: str) -> None:
-        store.write_query(table, stage_name, _as_query(table.obj))
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Lazy:
+        obj = table.obj
+        return Lazy.of(exp.select("*").from_(obj) if isinstance(obj, exp.Table) else obj)
 
     @classmethod
     def retrieve(
         cls,
-        store: SQLTableStore,
-        table: Table,
+        store: StoreSession,
+        table: TableRef,
         stage_name: str,
         as_type: Any,
         limit: int | None = None,
-    ) -> exp.Table:
-        return store.physical(table)
-
-    @classmethod
-    def lazy_query_str(cls, store: SQLTableStore, obj: Any) -> str:
-        return store.canonical_sql(_as_query(obj))
+    ) -> exp.Expression:
+        return _limited(store.sql_table(table), table, limit)
 
 
-@SQLTableStore.register_table()
-class SqlTextTableHook(TableHook[SQLTableStore]):
+@TableStore.register_table()
+class SqlTextTableHook(TableHook[TableStore]):
     """A SELECT statement as text, parsed in the store's dialect; inputs as `schema.table` text."""
 
     materializes = ("str (SQL)",)
     retrieves = ("str",)
+    requires = frozenset({Capability.SQL})
 
     @classmethod
     def can_materialize(cls, type_: type) -> CanMatResult:
@@ -62,45 +69,39 @@ class SqlTextTableHook(TableHook[SQLTableStore]):
         return CanRetResult.new(type_ is str)
 
     @classmethod
-    def materialize(cls, store: SQLTableStore, table: Table, stage_name: str) -> None:
-        store.write_query(table, stage_name, store.parse_sql(table.obj))
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Lazy:
+        return Lazy.of(store.parse_sql(table.obj))
 
     @classmethod
     def retrieve(
         cls,
-        store: SQLTableStore,
-        table: Table,
+        store: StoreSession,
+        table: TableRef,
         stage_name: str,
         as_type: Any,
         limit: int | None = None,
     ) -> str:
-        return store.dialect.render(store.physical(table))
-
-    @classmethod
-    def lazy_query_str(cls, store: SQLTableStore, obj: Any) -> str:
-        return store.canonical_sql(store.parse_sql(obj))
+        return store.render(_limited(store.sql_table(table), table, limit))
 
 
-@SQLTableStore.register_table()
-class RawSqlTableHook(TableHook[SQLTableStore]):
+@TableStore.register_table()
+class RawSqlTableHook(TableHook[TableStore]):
     """`RawSql`: a query passed verbatim; its normalised text is its identity."""
 
     materializes = ("tabledag.RawSql",)
+    requires = frozenset({Capability.SQL})
 
     @classmethod
     def can_materialize(cls, type_: type) -> CanMatResult:
         return CanMatResult.new(issubclass(type_, RawSql))
 
     @classmethod
-    def materialize(cls, store: SQLTableStore, table: Table, stage_name: str) -> None:
-        store.write_raw_sql(table, stage_name, table.obj.sql)
-
-    @classmethod
-    def lazy_query_str(cls, store: SQLTableStore, obj: Any) -> str:
-        return obj.sql.strip()
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Raw:
+        return Raw(table.obj.sql)
 
 
-def _as_query(obj: exp.Expression) -> exp.Query:
-    if isinstance(obj, exp.Table):
-        return exp.select("*").from_(obj)
-    return obj
+def _limited(target: exp.Table, ref: TableRef, limit: int | None) -> exp.Expression:
+    if limit is None:
+        return target
+    query = exp.select("*").from_(target).limit(limit)
+    return query.subquery(exp.to_identifier(ref.name, quoted=True))

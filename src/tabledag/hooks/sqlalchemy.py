@@ -1,22 +1,30 @@
-"""SQLAlchemy selectables: compiled with literal values, then read by sqlglot as a query tree.
+"""SQLAlchemy selectables: compiled with literal values in the store's SQLAlchemy dialect, then
+read by sqlglot as a query tree.
 
-Inputs are `sqlalchemy.Table` objects with their columns and types filled in from the catalogue,
-so they work in `select()` without an engine (DuckDB needs no SQLAlchemy driver this way).
+Inputs are `sqlalchemy.Table` objects with their columns and types from what the store recorded
+(no catalogue query on a cached run), so they work in `select()` without an engine (DuckDB needs
+no SQLAlchemy driver this way). Compiling uses the `named` paramstyle: with literal binds there
+are no parameters, and format-style escaping would double every `%` in names and operators.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
-from ..outputs import Table
-from ..stores.sql.store import SQLTableStore
+from ..stores.base import Capability, Lazy, TableStore
 from .base import CanMatResult, CanRetResult, TableHook, type_is
 
+if TYPE_CHECKING:
+    from ..outputs import Table, TableRef
+    from ..stores.base import StoreSession
 
-@SQLTableStore.register_table()
-class SQLAlchemyTableHook(TableHook[SQLTableStore]):
+
+@TableStore.register_table()
+class SQLAlchemyTableHook(TableHook[TableStore]):
     materializes = ("sqlalchemy.Select", "sqlalchemy.TextClause", "sqlalchemy.Table")
     retrieves = ("sqlalchemy.Table",)
+    requires = frozenset({Capability.SQL})
 
     @classmethod
     def can_materialize(cls, type_: type) -> CanMatResult:
@@ -30,44 +38,47 @@ class SQLAlchemyTableHook(TableHook[SQLTableStore]):
         return CanRetResult.new(type_is(type_, "sqlalchemy", "Table"))
 
     @classmethod
-    def materialize(cls, store: SQLTableStore, table: Table, stage_name: str) -> None:
-        store.write_query(table, stage_name, _to_sqlglot(store, table.obj))
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Lazy:
+        return Lazy.of(_to_sqlglot(store, table.obj))
 
     @classmethod
     def retrieve(
         cls,
-        store: SQLTableStore,
-        table: Table,
+        store: StoreSession,
+        table: TableRef,
         stage_name: str,
         as_type: Any,
         limit: int | None = None,
     ) -> Any:
         import sqlalchemy as sa
-        from sqlglot import exp
 
-        target = store.physical(table)
+        target = store.sql_table(table)
+        dialect = store.sqlglot_dialect
         columns = [
-            sa.Column(
-                name, _sa_type(exp.DataType.build(type_, dialect=store.dialect.sqlglot, udt=True))
-            )
-            for name, type_ in store.columns(table)
+            sa.Column(name, _sa_type(dialect, kind)) for name, kind in store.column_types(table)
         ]
-        return sa.Table(target.name, sa.MetaData(), *columns, schema=target.db)
+        result = sa.Table(target.name, sa.MetaData(), *columns, schema=target.db)
+        if limit is not None:
+            return sa.select(result).limit(limit).subquery(table.name)
+        return result
 
-    @classmethod
-    def lazy_query_str(cls, store: SQLTableStore, obj: Any) -> str:
-        return store.canonical_sql(_to_sqlglot(store, obj))
 
-
-def _to_sqlglot(store: SQLTableStore, obj: Any) -> Any:
+def _to_sqlglot(store: StoreSession, obj: Any) -> Any:
     import sqlalchemy as sa
     import sqlglot
-    from sqlalchemy.dialects import postgresql
 
     if isinstance(obj, sa.FromClause):
         obj = sa.select(sa.text("*")).select_from(obj)
-    sql = str(obj.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-    return sqlglot.parse_one(sql, read="postgres")
+    sa_name, read = store.sqlalchemy_dialect
+    sql = str(obj.compile(dialect=_sa_dialect(sa_name), compile_kwargs={"literal_binds": True}))
+    return sqlglot.parse_one(sql, read=read)
+
+
+@functools.cache
+def _sa_dialect(name: str) -> Any:
+    from sqlalchemy.dialects import registry
+
+    return registry.load(name)(paramstyle="named")
 
 
 _SA_TYPES = {
@@ -84,10 +95,13 @@ _SA_TYPES = {
 _BY_KIND = {kind: sa_name for sa_name, kinds in _SA_TYPES.items() for kind in kinds}
 
 
-def _sa_type(data_type: Any) -> Any:
-    """The SQLAlchemy type for a catalogue type (by sqlglot's type name, stable across versions)."""
+@functools.lru_cache(maxsize=1024)
+def _sa_type(dialect: Any, text: str) -> Any:
+    """The SQLAlchemy type for a recorded SQL type (by sqlglot's type name)."""
     import sqlalchemy as sa
+    from sqlglot import exp
 
+    data_type = exp.DataType.build(text, dialect=dialect, udt=True)
     kind = data_type.this.name
     if kind == "FLOAT":
         return sa.Float(precision=24)
@@ -98,5 +112,7 @@ def _sa_type(data_type: Any) -> Any:
         return sa.DateTime()
     if kind in ("TIMESTAMPTZ", "TIMESTAMPLTZ"):
         return sa.DateTime(timezone=True)
+    if kind == "ARRAY" and data_type.expressions:
+        return sa.ARRAY(_sa_type(dialect, data_type.expressions[0].sql(dialect=dialect)))
     sa_name = _BY_KIND.get(kind)
     return getattr(sa, sa_name)() if sa_name else sa.types.NullType()

@@ -3,9 +3,14 @@
 ``prepare_arrow`` maps a table onto the Arrow types that come back from Postgres (so a write
 followed by a read compares equal to it), ``postgres_type`` names the column type for DDL, and
 ``restore_arrow`` repairs what a driver returns that is not plain Arrow (``numeric`` as text).
+Lists of primitive types are stored as one-dimensional Postgres arrays (``int8[]``, ``text[]``,
+...); ``unsupported_columns`` names the columns neither loader can store (structs, maps, unions,
+nested lists, lists of binary/time/interval, ...), which ``prepare_arrow`` refuses up front.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -50,9 +55,19 @@ def create_table_sql(schema: str, table: str, arrow_schema: pa.Schema) -> str:
     """CREATE TABLE for a prepared Arrow schema: our DDL, so both loaders store the same types."""
     target = qualified_name(schema, table)
     columns = ", ".join(
-        f"{quote_ident(field.name, 'column')} {postgres_type(field.type)}" for field in arrow_schema
+        f"{quote_ident(name, 'column')} {type_name}"
+        for name, type_name in column_type_names(arrow_schema)
     )
     return f"CREATE TABLE {target} ({columns})"
+
+
+def column_type_names(arrow_schema: pa.Schema) -> list[tuple[str, str]]:
+    """(column name, Postgres type) of a prepared schema: the one source of CREATE TABLE types.
+
+    Raises ValueError naming every column no Postgres type stores (see ``unsupported_columns``).
+    """
+    check_storable(arrow_schema)
+    return [(field.name, postgres_type(field.type)) for field in arrow_schema]
 
 
 def query_body(sql: str) -> str:
@@ -69,11 +84,45 @@ def query_body(sql: str) -> str:
 
 def postgres_type(arrow_type: pa.DataType) -> str:
     """The Postgres column type that stores ``arrow_type`` without loss (TypeError if none)."""
-    t = arrow_type
-    if pa.types.is_dictionary(t):
-        return postgres_type(t.value_type)
-    if isinstance(t, pa.BaseExtensionType):
-        return postgres_type(t.storage_type)
+    t = _plain(arrow_type)
+    if _is_list_like(t):
+        element = _plain(t.value_type)
+        if _is_array_element(element):
+            return f"{postgres_type(element)}[]"
+    else:
+        name = _scalar_type_name(t)
+        if name is not None:
+            return name
+    raise TypeError(f"no PostgreSQL column type for Arrow type {arrow_type}")
+
+
+def unsupported_columns(schema: pa.Schema) -> list[tuple[str, str]]:
+    """(column name, Arrow type) of every column no loader can store, found from the schema
+    alone so that callers can refuse a table before any SQL runs."""
+    return [(field.name, str(field.type)) for field in schema if not _is_storable(field.type)]
+
+
+def check_storable(schema: pa.Schema) -> None:
+    """ValueError naming every column of ``schema`` Postgres cannot store, and what to do."""
+    refused = unsupported_columns(schema)
+    if refused:
+        listed = ", ".join(f"{name!r} ({type_text})" for name, type_text in refused)
+        raise ValueError(
+            f"cannot store column(s) {listed} in PostgreSQL; convert each to a string (e.g. "
+            "JSON text) column or to a list of a primitive type (integer, float, boolean, "
+            "string, date, timestamp or decimal) before loading"
+        )
+
+
+def _is_storable(arrow_type: pa.DataType) -> bool:
+    try:
+        postgres_type(arrow_type)
+    except TypeError:
+        return False
+    return True
+
+
+def _scalar_type_name(t: pa.DataType) -> str | None:
     if pa.types.is_decimal(t):
         return f"numeric({t.precision},{t.scale})"
     if pa.types.is_timestamp(t):
@@ -81,7 +130,40 @@ def postgres_type(arrow_type: pa.DataType) -> str:
     for predicate, name in _POSTGRES_TYPES:
         if predicate(t):
             return name
-    raise TypeError(f"no PostgreSQL column type for Arrow type {t}")
+    return None
+
+
+def _plain(t: pa.DataType) -> pa.DataType:
+    """The type values are stored as: dictionaries decoded, extensions as their storage."""
+    while pa.types.is_dictionary(t) or isinstance(t, pa.BaseExtensionType):
+        t = t.value_type if pa.types.is_dictionary(t) else t.storage_type
+    return t
+
+
+def _is_list_like(t: pa.DataType) -> bool:
+    kinds = (
+        pa.types.is_list,
+        pa.types.is_large_list,
+        pa.types.is_fixed_size_list,
+        pa.types.is_list_view,
+        pa.types.is_large_list_view,
+    )
+    return any(kind(t) for kind in kinds)
+
+
+def _is_array_element(t: pa.DataType) -> bool:
+    """Element types both loaders write and read back exactly (text and binary array I/O)."""
+    kinds = (
+        pa.types.is_boolean,
+        pa.types.is_integer,
+        pa.types.is_floating,
+        _is_text,
+        pa.types.is_null,
+        pa.types.is_date,
+        pa.types.is_timestamp,
+        pa.types.is_decimal,
+    )
+    return any(kind(t) for kind in kinds)
 
 
 _POSTGRES_TYPES = (
@@ -106,9 +188,12 @@ def prepare_arrow(data: pa.Table) -> pa.Table:
 
     Widening only (int8/uints -> wider signed, uint64 -> decimal128(20,0), float16 -> float32,
     large/view/fixed binary and strings -> binary/string, dictionaries decoded, null -> string,
-    extension -> storage, date64 -> date32, time/timestamp/duration -> microseconds). Postgres
-    keeps microseconds, so sub-microsecond values raise ValueError instead of being truncated.
+    extension -> storage, date64 -> date32, time/timestamp/duration -> microseconds). Lists of
+    any kind (large, fixed-size, view) become ``list<item: E>`` with E mapped as above. Postgres
+    keeps microseconds, so sub-microsecond values raise ValueError instead of being truncated;
+    columns Postgres cannot store at all raise ValueError naming them all (``check_storable``).
     """
+    check_storable(data.schema)
     columns = list(data.columns)
     changed = False
     for i, field in enumerate(data.schema):
@@ -137,6 +222,8 @@ def _prepare_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if isinstance(t, pa.BaseExtensionType):
         storage = [chunk.storage for chunk in column.chunks]
         return _prepare_column(pa.chunked_array(storage, t.storage_type))
+    if _is_list_like(t):
+        return _prepare_list(column)
     if pa.types.is_null(t):
         return pa.chunked_array([pa.nulls(len(c), pa.string()) for c in column.chunks], pa.string())
     if _is_text(t) and t != pa.string():
@@ -145,6 +232,14 @@ def _prepare_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
         return _cast_offsets(column, pa.binary(), pa.large_binary())
     target = _widened_type(t)
     return column if target is None else column.cast(target)
+
+
+def _prepare_list(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``list<item: E>`` with E prepared like a column: the type Postgres arrays come back as."""
+    element = _prepare_column(pa.chunked_array([], column.type.value_type)).type
+    if column.type == pa.list_(element):
+        return column
+    return map_list_values(column, _prepare_column)
 
 
 def _cast_offsets(column: pa.ChunkedArray, small: pa.DataType, large: pa.DataType):
@@ -179,6 +274,59 @@ def _widened_type(t: pa.DataType) -> pa.DataType | None:
     return None
 
 
+# ---------------------------------------------------------------- lists
+
+
+def list_parts(chunk: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array | None]:
+    """Zero-based offsets, the elements in use and the null mask of any list-like array.
+
+    Only the elements inside the slice are returned: ``to_batches`` hands out slices whose
+    ``values`` are the whole column's, and touching those per batch would be quadratic.
+    """
+    if pa.types.is_list(chunk.type) or pa.types.is_large_list(chunk.type):
+        offsets = chunk.offsets.to_numpy()
+        start = offsets[0]
+        values = chunk.values.slice(start, offsets[-1] - start)
+        offsets = offsets - start
+    else:  # fixed-size lists and list views: flatten() skips what nulls and slicing hide
+        values = chunk.flatten()
+        lengths = pc.fill_null(pc.list_value_length(chunk), 0).to_numpy()
+        offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+    mask = chunk.is_null() if chunk.null_count else None
+    return offsets, values, mask
+
+
+def list_from_parts(offsets: np.ndarray, values: pa.Array, mask: pa.Array | None) -> pa.Array:
+    """``list<item: ...>`` from ``list_parts`` pieces; large_list only past 2**31 elements."""
+    if offsets[-1] > np.iinfo(np.int32).max:
+        return pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values, mask=mask)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
+
+
+def map_list_values(
+    column: pa.ChunkedArray, convert: Callable[[pa.ChunkedArray], pa.ChunkedArray]
+) -> pa.ChunkedArray:
+    """Apply ``convert`` to the elements of all lists at once, keeping offsets and nulls.
+
+    One call for the whole column, so that a type inferred from the values (unconstrained
+    numeric) is the same for every chunk.
+    """
+    parts = [list_parts(chunk) for chunk in column.chunks]
+    elements = pa.chunked_array([values for _, values, _ in parts], column.type.value_type)
+    converted = convert(elements)
+    if not parts:
+        return pa.chunked_array([], pa.list_(converted.type))
+    flat = converted.combine_chunks()
+    chunks, start = [], 0
+    for offsets, _, mask in parts:
+        size = int(offsets[-1])
+        chunks.append(list_from_parts(offsets, flat.slice(start, size), mask))
+        start += size
+    if len({chunk.type for chunk in chunks}) > 1:  # some chunk needed 64-bit offsets
+        chunks = [chunk.cast(pa.large_list(flat.type)) for chunk in chunks]
+    return pa.chunked_array(chunks)
+
+
 # ---------------------------------------------------------------- Postgres -> Arrow
 
 
@@ -188,9 +336,11 @@ def restore_arrow(data: pa.Table, schema_hint: pa.Schema | None = None) -> pa.Ta
     ADBC returns ``numeric`` as an opaque text extension (with the column's typmod in field
     metadata); it becomes decimal128(p, s), decimal256 above 38 digits, or, for unconstrained
     numeric, the narrowest decimal(38|76, s) holding every value (text if NaN/Infinity occur).
-    Driver field metadata (``POSTGRESQL:*``, ``ADBC:*``) is dropped so loaders agree. A hint
-    column is cast to its hinted type when that cast is lossless (timestamptz back to its zone,
-    interval back to duration, int16 back to int8, ...); otherwise the column stays as read.
+    The same holds for the elements of ``numeric[]`` lists, whose typmod the caller puts in the
+    list field's metadata. Driver field metadata (``POSTGRESQL:*``, ``ADBC:*``) is dropped, on
+    list elements too, so loaders agree. A hint column is cast to its hinted type when that
+    cast is lossless (timestamptz back to its zone, interval back to duration, int16 back to
+    int8, the same inside lists); otherwise the column stays as read.
     """
     columns = list(data.columns)
     fields = []
@@ -199,10 +349,9 @@ def restore_arrow(data: pa.Table, schema_hint: pa.Schema | None = None) -> pa.Ta
         column = columns[i]
         hint = _hinted_type(schema_hint, field.name)
         if _driver_type_name(field) == "numeric" and _is_text(_storage_type(field.type)):
-            precision_scale = numeric_precision_scale(_typmod(field))
-            if precision_scale is None and hint is not None and pa.types.is_decimal(hint):
-                precision_scale = (hint.precision, hint.scale)  # unconstrained: trust the hint
-            column = decimal_from_text(_storage(column), *(precision_scale or (None, None)))
+            column = _numeric_from_text(column, field, hint)
+        elif _is_list_like(column.type):
+            column = _restore_list(column, field, hint)
         if hint is not None and column.type != hint:
             column = _cast_to_hint(column, hint)
         metadata = _without_driver_metadata(field.metadata)
@@ -212,6 +361,37 @@ def restore_arrow(data: pa.Table, schema_hint: pa.Schema | None = None) -> pa.Ta
     if not changed:
         return data
     return pa.Table.from_arrays(columns, schema=pa.schema(fields, data.schema.metadata))
+
+
+def _numeric_from_text(
+    column: pa.ChunkedArray, field: pa.Field, hint: pa.DataType | None
+) -> pa.ChunkedArray:
+    precision_scale = numeric_precision_scale(_typmod(field))
+    if precision_scale is None and hint is not None and pa.types.is_decimal(hint):
+        precision_scale = (hint.precision, hint.scale)  # unconstrained: trust the hint
+    return decimal_from_text(_storage(column), *(precision_scale or (None, None)))
+
+
+def _restore_list(
+    column: pa.ChunkedArray, field: pa.Field, hint: pa.DataType | None
+) -> pa.ChunkedArray:
+    """numeric[] elements as decimals (typmod on the list field, see ``array_typmod_query``);
+    other lists lose the driver metadata ADBC puts on their element field."""
+    element_hint = hint.value_type if hint is not None and _is_list_like(hint) else None
+    if _driver_type_name(field) == "_numeric" and _is_text(_storage_type(column.type.value_type)):
+        return map_list_values(column, lambda v: _numeric_from_text(v, field, element_hint))
+    if column.type.value_field.metadata:
+        return column.cast(pa.list_(column.type.value_type))
+    return column
+
+
+def array_typmod_query(body: str, width: int, indexes: list[int]) -> str:
+    """LIMIT 0 query whose columns are element [1] of the array columns at ``indexes`` of the
+    ``width``-column query ``body``: drivers report a typmod (numeric precision and scale) for
+    scalar result columns only, and a subscript keeps the array column's typmod."""
+    aliases = ", ".join(f"c{i}" for i in range(width))
+    picks = ", ".join(f"(c{i})[1] AS c{i}" for i in indexes)
+    return f"SELECT {picks} FROM (\n{body}) AS q({aliases}) LIMIT 0"
 
 
 def numeric_precision_scale(typmod: int | None) -> tuple[int, int] | None:

@@ -3,9 +3,11 @@
 Writing: pyarrow's CSV writer quotes every string, so an empty string is ``""`` while NULL is
 an empty unquoted field, which is exactly how Postgres CSV tells them apart; no NULL marker can
 collide with data. Columns CSV cannot carry as-is are converted first with vectorised code:
-bytea as ``\\x`` hex, timestamptz in UTC, intervals as explicit units. Reading: the query is
-wrapped in a projection that makes the text unambiguous (bytea as hex, timestamptz at UTC,
-time and interval as integers) and parsed with ``pyarrow.csv`` using types from the result OIDs.
+bytea as ``\\x`` hex, timestamptz in UTC, intervals as explicit units, lists as array literals
+(``{1,NULL,3}``, strings quoted and escaped). Reading: the query is wrapped in a projection
+that makes the text unambiguous (bytea as hex, timestamptz at UTC, time and interval as
+integers) and parsed with ``pyarrow.csv`` using types from the result OIDs; arrays of the
+element types we write are split into lists by one numpy pass over their text.
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from tabledag.loaders.postgres_types import (
+    array_typmod_query,
     create_table_sql,
     decimal_from_text,
     interval_from_parts,
     interval_parts,
+    list_from_parts,
+    list_parts,
+    map_list_values,
     prepare_arrow,
     qualified_name,
     query_body,
@@ -65,6 +71,31 @@ _PARSED = {
 _BYTEA, _JSON, _JSONB, _NUMERIC, _TIME, _TIMESTAMPTZ, _INTERVAL, _UUID = (
     17, 114, 3802, 1700, 1083, 1184, 1186, 2950
 )  # fmt: skip
+# Array type OIDs split into lists, and their element type (None: numeric, typmod-dependent).
+# Other arrays (bytea[], interval[], ...) stay text, as other unknown types do.
+_ARRAYS: dict[int, pa.DataType | None] = {
+    1000: pa.bool_(),
+    1005: pa.int16(),
+    1007: pa.int32(),
+    1016: pa.int64(),
+    1021: pa.float32(),
+    1022: pa.float64(),
+    1182: pa.date32(),
+    1115: pa.timestamp("us"),
+    1185: pa.timestamp("us", "UTC"),
+    1231: None,
+    **dict.fromkeys((1009, 1015, 1014, 1003), pa.string()),  # text, varchar, bpchar, name
+}
+_NUMERIC_ARRAY, _TIMESTAMPTZ_ARRAY = 1231, 1185
+# timestamptz[] text follows the session TimeZone: convert each element to UTC on the server.
+_UTC_ARRAY = (
+    "CASE WHEN {0} IS NULL THEN NULL ELSE ARRAY(SELECT e AT TIME ZONE 'UTC' "
+    "FROM unnest({0}) WITH ORDINALITY AS u(e, o) ORDER BY o) END"
+)
+# Array output text: explicit dimension bounds (``[0:1]={5,6}``) and the bytes of its syntax.
+_ARRAY_BOUNDS = r"^(?:\[-?[0-9]+:-?[0-9]+\])+="
+_QUOTE, _BACKSLASH, _COMMA, _OPEN, _CLOSE = b'"\\,{}'
+_NULL_ELEMENT = np.frombuffer(b"NULL", np.uint8)
 
 
 # ---------------------------------------------------------------- write
@@ -78,18 +109,39 @@ def connect(uri: str, *, autocommit: bool = False) -> Connection:
 
 
 def ingest(conn: Connection, schema: str, table: str, data: pa.Table) -> None:
-    """Create ``schema.table`` with quoted DDL and COPY ``data`` into it as CSV; does not commit."""
+    """Create ``schema.table`` with quoted DDL and COPY ``data`` into it as CSV; does not commit.
+
+    Columns Postgres cannot store raise ValueError before any SQL runs.
+    """
     data = prepare_arrow(data)
     ddl = create_table_sql(schema, table, data.schema)
+    copy = _copy_sql(schema, table, data)
     with conn.cursor() as cursor:
         cursor.execute(ddl)
-        if data.num_rows and data.num_columns:
-            columns = ", ".join(quote_ident(name, "column") for name in data.column_names)
-            copy = (
-                f"COPY {qualified_name(schema, table)} ({columns}) "
-                "FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')"
-            )
-            cursor.copy_expert(copy, _CsvSource(data), size=_COPY_READ_SIZE)
+        _copy_in(cursor, copy, data)
+
+
+def append(conn: Connection, schema: str, table: str, data: pa.Table) -> None:
+    """COPY ``data`` into the existing ``schema.table`` (columns matched by name, no DDL);
+    does not commit. Postgres parses the CSV text into the table's column types."""
+    data = prepare_arrow(data)
+    copy = _copy_sql(schema, table, data)
+    with conn.cursor() as cursor:
+        _copy_in(cursor, copy, data)
+
+
+def _copy_sql(schema: str, table: str, data: pa.Table) -> str:
+    """The COPY statement; built first so that bad names fail before any SQL runs."""
+    columns = ", ".join(quote_ident(name, "column") for name in data.column_names)
+    return (
+        f"COPY {qualified_name(schema, table)} ({columns}) "
+        "FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')"
+    )
+
+
+def _copy_in(cursor: psycopg2.extensions.cursor, copy: str, data: pa.Table) -> None:
+    if data.num_rows and data.num_columns:
+        cursor.copy_expert(copy, _CsvSource(data), size=_COPY_READ_SIZE)
 
 
 class _CsvSource:
@@ -132,7 +184,42 @@ def _csv_encoder(t: pa.DataType) -> Callable[[pa.Array], pa.Array]:
         return lambda a: _join(a.cast(pa.int64()).cast(pa.string()), " microseconds")
     if pa.types.is_interval(t):
         return _interval_text
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _array_encoder(t.value_type)
     return lambda a: a
+
+
+def _array_encoder(element_type: pa.DataType) -> Callable[[pa.Array], pa.Array]:
+    """Prepared list -> array input text ``{1,NULL,3}``: one kernel call per step, not per row."""
+    element_text = _array_element_encoder(element_type)
+
+    def encode(values: pa.Array) -> pa.Array:
+        offsets, elements, mask = list_parts(values)
+        texts = pc.fill_null(element_text(elements), "NULL")  # binary_join nulls a list
+        joined = pc.binary_join(list_from_parts(offsets, texts, mask), ",")
+        return pc.binary_join_element_wise("{", joined, "}", "")
+
+    return encode
+
+
+def _array_element_encoder(t: pa.DataType) -> Callable[[pa.Array], pa.Array]:
+    """Element text as array input reads it back: strings quoted with \\-escapes (so empty,
+    "NULL", braces, commas and spaces stay data); timestamps quoted, zone-aware ones as UTC."""
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return _quoted_element
+    if pa.types.is_timestamp(t):
+        naive, close = pa.timestamp(t.unit), ('Z"' if t.tz is not None else '"')
+        return lambda a: pc.binary_join_element_wise('"', _text(a.cast(naive)), close, "")
+    return _text  # numbers, booleans, dates and decimals need no quotes
+
+
+def _text(values: pa.Array) -> pa.Array:
+    return values.cast(pa.string())
+
+
+def _quoted_element(values: pa.Array) -> pa.Array:
+    escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
+    return pc.binary_join_element_wise('"', escaped, '"', "")
 
 
 def _bytea_hex(values: pa.Array) -> pa.Array:
@@ -179,6 +266,7 @@ def read(conn: Connection, sql: str, schema_hint: pa.Schema | None = None) -> pa
     if not description:
         return pa.table({})
     columns = [_ResultColumn(i, col) for i, col in enumerate(description)]
+    _describe_numeric_arrays(conn, body, columns)
     aliases = ", ".join(f"c{i}" for i in range(len(columns)))
     projection = ", ".join(expr for col in columns for expr in col.expressions)
     copy = (
@@ -209,6 +297,8 @@ class _ResultColumn:
             self.expressions = [f"{alias} AT TIME ZONE 'UTC'"]
         elif self.oid == _TIME:  # as microseconds: text '24:00:00' is valid SQL, not Arrow
             self.expressions = [f"(EXTRACT(EPOCH FROM {alias}) * 1000000)::int8"]
+        elif self.oid == _TIMESTAMPTZ_ARRAY:
+            self.expressions = [_UTC_ARRAY.format(alias)]
         elif self.oid == _INTERVAL:
             self.csv_names = [f"{alias}_months", f"{alias}_days", f"{alias}_micros"]
             self.expressions = [
@@ -247,7 +337,20 @@ class _ResultColumn:
             return decimal_from_text(first, self.precision, self.scale)
         if self.oid in (_JSON, _JSONB):  # what ADBC returns for json/jsonb
             return _chunkwise(first, lambda a: pa.ExtensionArray.from_storage(pa.json_(), a))
+        if self.oid in _ARRAYS:
+            return map_list_values(_chunkwise(first, _array_tokens), self._elements)
         return first
+
+    def _elements(self, texts: pa.ChunkedArray) -> pa.ChunkedArray:
+        """Array element texts (NULL already null) -> values of the element type."""
+        element = _ARRAYS[self.oid]
+        if element is None:
+            return decimal_from_text(texts, self.precision, self.scale)
+        if pa.types.is_boolean(element):
+            return pc.equal(texts, "t")
+        if pa.types.is_timestamp(element):  # timestamptz[] was converted to UTC text
+            return texts.cast(pa.timestamp("us")).cast(element)
+        return texts.cast(element)
 
 
 def _numeric_modifiers(description: psycopg2.extensions.Column) -> tuple[int | None, int | None]:
@@ -256,6 +359,131 @@ def _numeric_modifiers(description: psycopg2.extensions.Column) -> tuple[int | N
         return None, None
     scale = description.scale or 0
     return description.precision, ((scale & 0x7FF) ^ 0x400) - 0x400  # negative scales (PG 15)
+
+
+def _describe_numeric_arrays(conn: Connection, body: str, columns: list[_ResultColumn]) -> None:
+    """numeric(p,s)[] precision and scale, which psycopg2 reports for scalar numeric only."""
+    arrays = [i for i, col in enumerate(columns) if col.oid == _NUMERIC_ARRAY]
+    if not arrays:
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(array_typmod_query(body, len(columns), arrays))
+        for i, element in zip(arrays, cursor.description, strict=True):
+            columns[i].precision, columns[i].scale = _numeric_modifiers(element)
+
+
+def _array_tokens(text: pa.Array) -> pa.Array:
+    """Array output text -> list of element texts, NULL as null, quotes and escapes undone.
+
+    Null rows parse as ``{}`` and are masked back; explicit bounds (``[0:1]={5,6}``) are cut.
+    """
+    if len(text) == 0:
+        return pa.array([], pa.list_(pa.string()))
+    mask = text.is_null() if text.null_count else None
+    if mask is not None:
+        text = pc.fill_null(text, "{}")
+    if pc.any(pc.starts_with(text, "[")).as_py():
+        text = pc.replace_substring_regex(text, _ARRAY_BOUNDS, "")
+    offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1]
+    list_offsets, element_offsets, data, nulls = _split_arrays(
+        _data_bytes(text, offsets), offsets - offsets[0]
+    )
+    elements = _strings(element_offsets, data, valid=~nulls)
+    return list_from_parts(list_offsets, elements, mask)
+
+
+def _split_arrays(
+    data: np.ndarray, row_offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split the bytes of many array texts into elements: (list offsets, element offsets,
+    element bytes, element is NULL), with numpy over all rows at once.
+
+    Postgres quotes an element if it is empty, NULL-like or holds ``{},"\\`` or whitespace, and
+    escapes only ``"`` and ``\\`` inside quotes, so a comma or brace outside quotes is syntax.
+    Dropping all braces flattens multi-dimensional arrays, as ADBC returns them. Counts are
+    taken by binary search over the (few) syntax positions rather than over every byte.
+    """
+    escaping, quote = _array_escapes(data)
+    quotes = np.flatnonzero(quote)
+    separators = _outside(np.flatnonzero(data == _COMMA), quotes)
+    braces = _outside(np.flatnonzero((data == _OPEN) | (data == _CLOSE)), quotes)
+    drop = quote | escaping
+    drop[separators] = drop[braces] = True
+    dropped = np.flatnonzero(drop)
+
+    def kept(at: np.ndarray) -> np.ndarray:  # element bytes before each position
+        return at - np.searchsorted(dropped, at)
+
+    row_start, row_end = row_offsets[:-1], row_offsets[1:]
+    # A row holds elements iff it has content or quotes ({""}); each separator adds one.
+    quoted_rows = np.searchsorted(quotes, row_end) > np.searchsorted(quotes, row_start)
+    filled = (kept(row_end) > kept(row_start)) | quoted_rows
+    counts = np.searchsorted(separators, row_end) - np.searchsorted(separators, row_start) + 1
+    counts[~filled] = 0
+    begin = _positions(len(data), row_start[filled], separators + 1)
+    end = _positions(len(data), row_end[filled], separators)
+    # Only syntax lies between elements, so the kept bytes are the elements back to back.
+    element_offsets = np.append(kept(begin), len(data) - len(dropped))
+    elements = data[~drop]
+    quoted = np.searchsorted(quotes, end) > np.searchsorted(quotes, begin)
+    nulls = _null_elements(element_offsets, elements, quoted)
+    return np.append(0, np.cumsum(counts)), element_offsets, elements, nulls
+
+
+def _outside(at: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+    """The positions ``at`` that are outside quotes: an even number of quotes precede them."""
+    return at[np.searchsorted(quotes, at) % 2 == 0] if len(quotes) else at
+
+
+def _positions(size: int, bounds: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """Sorted union of two sets of positions in ``range(size + 1)`` that never overlap."""
+    marks = np.zeros(size + 1, bool)
+    marks[bounds] = marks[more] = True
+    return np.flatnonzero(marks)
+
+
+def _array_escapes(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(escaping backslashes, element quotes) of array output bytes: in a run of backslashes
+    every other one escapes the next byte (Postgres writes no backslash outside quotes)."""
+    backslash = data == _BACKSLASH
+    if not backslash.any():
+        return backslash, data == _QUOTE
+    index = np.arange(len(data))
+    run_start = np.maximum.accumulate(np.where(backslash & ~_shifted(backslash), index, 0))
+    escaping = backslash & ((index - run_start) % 2 == 0)
+    return escaping, (data == _QUOTE) & ~_shifted(escaping)
+
+
+def _shifted(flags: np.ndarray) -> np.ndarray:
+    """``flags`` moved one position right: whether the previous byte has the flag."""
+    return np.concatenate([[False], flags[:-1]])
+
+
+def _null_elements(offsets: np.ndarray, data: np.ndarray, quoted: np.ndarray) -> np.ndarray:
+    """Elements spelled NULL without quotes (a quoted "NULL" is the text)."""
+    at = offsets[:-1]
+    candidates = np.flatnonzero(~quoted & (np.diff(offsets) == len(_NULL_ELEMENT)))
+    nulls = np.zeros(len(at), bool)
+    if len(candidates):
+        spelled = data[at[candidates, None] + np.arange(len(_NULL_ELEMENT))]
+        nulls[candidates] = (spelled == _NULL_ELEMENT).all(axis=1)
+    return nulls
+
+
+def _strings(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """A string array from numpy offsets and UTF-8 bytes; null where ``valid`` is False."""
+    wide = offsets[-1] > np.iinfo(np.int32).max
+    validity = None if valid.all() else pa.array(valid).buffers()[1]
+    return pa.Array.from_buffers(
+        pa.large_string() if wide else pa.string(),
+        len(offsets) - 1,
+        [
+            validity,
+            pa.py_buffer(offsets.astype(np.int64 if wide else np.int32)),
+            pa.py_buffer(data),
+        ],
+        null_count=int(len(valid) - np.count_nonzero(valid)),
+    )
 
 
 class _TextOutputSettings:

@@ -1,27 +1,55 @@
-"""What a SQL dialect supplies to `SQLTableStore`: flags, statement builders and a connection.
+"""What a SQL dialect supplies to `SQLTableStore`: documented flags, pure statement builders and
+a driver connection.
 
-Builders are pure: they return sqlglot expressions, which the store renders once, logs and runs.
-That keeps golden-SQL tests free of any server. Driver work (connecting, bulk load and read) sits
-behind `Connection`, one small class per driver.
+Builders return sqlglot trees, which the session renders once (`Dialect.render`), logs and runs
+through its one `execute()`. That keeps golden-SQL tests free of any server. Driver work
+(connecting, bulk load and read) sits behind `Connection`, one small class per driver. A
+dialect module is a declaration block and a few overrides; it knows nothing of tasks.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+import difflib
+import importlib.util
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import sqlglot
 from sqlglot import exp
+
+from ...errors import ConfigError, StoreConnectionError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from ...locks import Locks
 
-class Connection:
-    """One database session. Subclasses wrap a driver."""
 
+class Verbatim(exp.Expression, exp.Query):
+    """SQL text spliced into a tree unchanged: a query rendered once already, or `RawSql`."""
+
+    arg_types = {"this": True}
+
+
+def with_verbatim(base: type[sqlglot.Dialect]) -> type[sqlglot.Dialect]:
+    """`base` extended to render `Verbatim` nodes; sqlglot itself stays untouched."""
+    generator = type(
+        "Generator",
+        (base.Generator,),
+        {"TRANSFORMS": {**base.Generator.TRANSFORMS, Verbatim: lambda self, e: e.this}},
+    )
+    return type(f"Tabledag{base.__name__}", (base,), {"Generator": generator})
+
+
+class Connection(ABC):
+    """One database session. Subclasses wrap a driver; SQL arrives rendered."""
+
+    @abstractmethod
     def execute(self, sql: str) -> list[tuple]:
-        """Run one statement and return its rows (empty for DDL)."""
-        raise NotImplementedError
+        """Run one statement (or one script, where the dialect declares batches); return the
+        rows of the last one (empty for DDL)."""
 
     def begin(self) -> None:
         self.execute("BEGIN")
@@ -32,16 +60,34 @@ class Connection:
     def rollback(self) -> None:
         self.execute("ROLLBACK")
 
-    def write_arrow(self, schema: str, table: str, data: pa.Table) -> None:
-        """Create `schema.table` holding `data`, through the driver's bulk path."""
-        raise NotImplementedError
+    @abstractmethod
+    def load_arrow(
+        self, statements: list[str], source: str, target: tuple[str, str], data: pa.Table
+    ) -> None:
+        """Run `statements`, which create `target` (and may select from `source`, under which
+        `data` is visible to them), then bulk-load `data` into it unless they did."""
 
+    @abstractmethod
     def read_arrow(self, sql: str) -> pa.Table:
         """Run a query and return its result as Arrow, through the driver's bulk path."""
-        raise NotImplementedError
 
-    def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class CommitPlan:
+    """How a commit's view changes are made atomic, as three lists of statements.
+
+    `prepare` runs first (outside a transaction), `in_transaction` beside the metadata changes
+    in one transaction, `finish` afterwards. A crash after any statement leaves either the old
+    or the new generation readable; metadata commits before views move where DDL is not
+    transactional, so the tables both generations show stay kept.
+    """
+
+    prepare: list[exp.Expression] = field(default_factory=list)
+    in_transaction: list[exp.Expression] = field(default_factory=list)
+    finish: list[exp.Expression] = field(default_factory=list)
 
 
 class Dialect:
@@ -50,50 +96,114 @@ class Dialect:
     name: ClassVar[str]
     """The URL scheme family, e.g. "duckdb", "postgres"."""
 
-    sqlglot: ClassVar[str]
-    """The sqlglot dialect name SQL is rendered in."""
+    sqlglot: ClassVar[type[sqlglot.Dialect]]
+    """The sqlglot dialect SQL is rendered and parsed in (a class, so that a database sqlglot
+    lacks can supply its own)."""
 
-    sqlalchemy_dialect: ClassVar[str] = "postgresql"
-    """The SQLAlchemy dialect used to compile SQLAlchemy queries before sqlglot reads them."""
+    sqlalchemy: ClassVar[tuple[str, str]] = ("postgresql", "postgres")
+    """SQLAlchemy dialect to compile SQLAlchemy queries with, and the sqlglot dialect that reads
+    what it prints."""
 
     max_identifier_bytes: ClassVar[int] = 128
     """Longest identifier the database keeps intact."""
 
-    writes_in_stage_transaction: ClassVar[bool] = False
-    """Write a stage's physical tables inside its commit transaction. Only where the task's own
-    reads (ibis, bulk reads) use the same connection, so they see the uncommitted tables."""
+    supports_batches: ClassVar[bool] = False
+    """Several statements may be sent in one call (one round trip)."""
+
+    transactional_ddl: ClassVar[bool] = True
+    """CREATE/DROP VIEW can be rolled back, so a commit is one transaction."""
+
+    args: ClassVar[dict[str, Any]] = {}
+    """Dialect arguments a store accepts (name -> type or tuple of allowed values)."""
+
+    extra: ClassVar[str | None] = None
+    """The `pip install 'tabledag[...]'` extra that brings this dialect's drivers."""
+
+    drivers: ClassVar[tuple[str, ...]] = ()
+    """Python modules at least one of which must be importable to connect."""
 
     def __init__(self, url: str, **args: Any) -> None:
         self.url = url
-        self.args = args
+        self.args = self._validated(args)
+
+    @classmethod
+    def _validated(cls, args: dict[str, Any]) -> dict[str, Any]:
+        for key, value in args.items():
+            if key not in cls.args:
+                close = difflib.get_close_matches(key, cls.args, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                known = ", ".join(sorted(cls.args)) or "none"
+                raise ConfigError(
+                    f"unknown argument {key!r} for a {cls.name} table store{hint} "
+                    f"(it takes: {known})"
+                )
+            expected = cls.args[key]
+            if isinstance(expected, tuple) and value not in expected:
+                raise ConfigError(f"{cls.name} argument {key}={value!r}: use one of {expected}")
+            if isinstance(expected, type) and not _fits(value, expected):
+                raise ConfigError(
+                    f"{cls.name} argument {key}={value!r} must be a {expected.__name__}"
+                )
+        return dict(args)
 
     # -- connections ----------------------------------------------------------------------------
 
     def connect(self) -> Connection:
-        raise NotImplementedError
+        raise NotImplementedError(f"connecting to {self.name} is not implemented yet")
 
-    def run_lock(self, instance_id: str) -> AbstractContextManager[Any]:
-        """Held for a whole run: keeps two processes out of one store where that matters."""
-        from contextlib import nullcontext
+    def locks(self, scope: tuple[str, ...], timeout: float) -> Locks:
+        """The locks guarding one instance, named by `scope` (instance id first). Default:
+        none (one process at a time is the caller's business)."""
+        from ...locks import NoLocks
 
-        return nullcontext()
-
-    def stage_lock(self, conn: Connection, instance_id: str, stage: str) -> AbstractContextManager:
-        """Held while a stage runs and commits."""
-        from contextlib import nullcontext
-
-        return nullcontext()
+        return NoLocks()
 
     def ibis_backend(self, conn: Connection) -> Any:
         raise NotImplementedError(f"ibis is not wired up for {self.name}")
 
+    def close(self) -> None:
+        """Release what the dialect holds across sessions (e.g. a shared database)."""
+
+    def require_driver(self) -> None:
+        """Fail with the extra to install where no driver module can be imported."""
+        if self.drivers and not any(importlib.util.find_spec(m) for m in self.drivers):
+            extra = f"pip install 'tabledag[{self.extra}]'" if self.extra else "install a driver"
+            raise StoreConnectionError(
+                f"no {self.name} driver is installed (looked for {', '.join(self.drivers)}); "
+                f"run {extra}"
+            )
+
     # -- statements -----------------------------------------------------------------------------
 
     def create_schema(self, schema: str) -> list[exp.Expression]:
-        return [exp.Create(this=exp.Table(db=_ident(schema)), kind="SCHEMA", exists=True)]
+        return [exp.Create(this=exp.Table(db=ident(schema)), kind="SCHEMA", exists=True)]
+
+    def create_table(
+        self, target: exp.Table, columns: Sequence[exp.ColumnDef]
+    ) -> list[exp.Expression]:
+        schema = exp.Schema(this=target, expressions=list(columns))
+        return [exp.Create(this=schema, kind="TABLE")]
+
+    def add_column(self, target: exp.Table, name: str, kind: exp.DataType) -> list[exp.Expression]:
+        return [
+            exp.Alter(
+                this=target, kind="TABLE", actions=[exp.ColumnDef(this=ident(name), kind=kind)]
+            )
+        ]
 
     def create_table_as(self, target: exp.Table, query: exp.Query) -> list[exp.Expression]:
         return [exp.Create(this=target, kind="TABLE", expression=query)]
+
+    def load_arrow(self, target: exp.Table, schema: pa.Schema, source: str) -> list[exp.Expression]:
+        """Statements creating `target` for Arrow data of `schema` (readable as `source`
+        while they run, where the connection can); the connection then loads the rows."""
+        from .arrow_types import sql_type
+
+        return self.create_table(target, [column_def(f.name, sql_type(f.type)) for f in schema])
+
+    def unsupported_columns(self, schema: pa.Schema) -> list[tuple[str, str]]:
+        """(column, type) of every column this database cannot hold faithfully."""
+        return []
 
     def drop_table(self, target: exp.Table) -> list[exp.Expression]:
         return [exp.Drop(tables=[target], kind="TABLE", exists=True)]
@@ -101,22 +211,51 @@ class Dialect:
     def drop_view(self, target: exp.Table) -> list[exp.Expression]:
         return [exp.Drop(tables=[target], kind="VIEW", exists=True)]
 
+    def drop_schema(self, schema: str) -> list[exp.Expression]:
+        return [
+            exp.Drop(
+                tables=[exp.Table(this=ident(schema))], kind="SCHEMA", exists=True, cascade=True
+            )
+        ]
+
     def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expression]:
         """Statements making `view` show `target` (run inside the commit transaction)."""
         select = exp.select("*").from_(target)
         return [exp.Create(this=view, kind="VIEW", expression=select, replace=True)]
 
+    def commit_views(
+        self,
+        schema: str,
+        changed: dict[str, exp.Table],
+        removed: list[str],
+        shown: dict[str, exp.Table],
+    ) -> CommitPlan:
+        """Re-point the views of `schema`: `changed` view -> target, `removed` views, and
+        `shown`, every view the new generation has (for techniques that rebuild them all)."""
+        statements: list[exp.Expression] = []
+        for name in removed:
+            statements += self.drop_view(table(schema, name))
+        for name, target in changed.items():
+            statements += self.point_view(table(schema, name), target)
+        return CommitPlan(in_transaction=statements)
+
     def add_primary_key(self, target: exp.Table, columns: list[str]) -> list[exp.Expression]:
-        cols = ", ".join(quote(c) for c in columns)
-        return [_raw(f"ALTER TABLE {self.render(target)} ADD PRIMARY KEY ({cols})")]
+        key = exp.PrimaryKey(expressions=[ident(c) for c in columns])
+        return [
+            exp.Alter(this=target, kind="TABLE", actions=[exp.AddConstraint(expressions=[key])])
+        ]
 
     def create_index(
         self, target: exp.Table, index_name: str, columns: list[str]
     ) -> list[exp.Expression]:
-        cols = ", ".join(quote(c) for c in columns)
-        return [_raw(f"CREATE INDEX {quote(index_name)} ON {self.render(target)} ({cols})")]
+        params = exp.IndexParameters(columns=[exp.column(c, quoted=True) for c in columns])
+        index = exp.Index(this=ident(index_name), table=target, params=params)
+        return [exp.Create(this=index, kind="INDEX")]
+
+    # -- introspection --------------------------------------------------------------------------
 
     def list_tables(self, schema: str) -> exp.Query:
+        """One row `(table_name,)` per base table in `schema`."""
         return (
             exp.select("table_name")
             .from_("information_schema.tables")
@@ -124,27 +263,53 @@ class Dialect:
             .where(exp.column("table_type").eq(exp.Literal.string("BASE TABLE")))
         )
 
+    def list_columns(self, schema: str, tables: Sequence[str]) -> exp.Query:
+        """Rows `(table_name, column_name, SQL type)` of `tables` in `schema`, in column order."""
+        return (
+            exp.select("table_name", "column_name", "data_type")
+            .from_("information_schema.columns")
+            .where(exp.column("table_schema").eq(exp.Literal.string(schema)))
+            .where(exp.column("table_name").isin(*(exp.Literal.string(t) for t in tables)))
+            .order_by("table_name", "ordinal_position")
+        )
+
+    def clock(self) -> exp.Query | None:
+        """A query for the server's current time, where `older_snapshots` needs it."""
+        return None
+
+    def older_snapshots(self, since: Any) -> exp.Query | None:
+        """A query listing other sessions whose snapshot predates `since` (and so would see a
+        view moved to a newer table as empty); None where snapshots cannot outlive a commit."""
+        return None
+
+    def is_lock_conflict(self, error: BaseException) -> bool:
+        """Whether a failed commit lost to a concurrent reader and may simply be retried."""
+        return False
+
+    # -- rendering ------------------------------------------------------------------------------
+
     def render(self, expression: exp.Expression) -> str:
         return expression.sql(dialect=self.sqlglot)
 
-    def prepare_arrow(self, data: pa.Table) -> pa.Table:
-        """Arrow data the bulk path accepts losslessly (no copy where nothing changes)."""
-        return data
+    def parse_type(self, text: str) -> exp.DataType:
+        return exp.DataType.build(text, dialect=self.sqlglot, udt=True)
 
 
 def table(schema: str, name: str) -> exp.Table:
     """A fully quoted `schema.name` reference."""
-    return exp.Table(this=_ident(name), db=_ident(schema))
+    return exp.Table(this=ident(name), db=ident(schema))
 
 
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def column_def(name: str, kind: exp.DataType, *, nullable: bool = True) -> exp.ColumnDef:
+    constraints = [] if nullable else [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())]
+    return exp.ColumnDef(this=ident(name), kind=kind, constraints=constraints)
 
 
-def _ident(name: str) -> exp.Identifier:
+def ident(name: str) -> exp.Identifier:
     return exp.to_identifier(name, quoted=True)
 
 
-def _raw(sql: str) -> exp.Expression:
-    """A statement kept as text: DDL sqlglot models poorly across dialects."""
-    return exp.Command(this=sql)
+def _fits(value: Any, expected: type) -> bool:
+    if expected is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, expected)

@@ -1,190 +1,241 @@
-"""The metadata tables, kept in one schema of the same database.
+"""The metadata tables, as sqlglot trees: one schema of three tables beside the stages.
 
 - `stages`: the committed generation of each stage.
 - `tables`: every physical table still kept, with its key, its view name and the last generation
   that showed it. The views of generation G are the rows with `generation = G`; rows of G-1 are
-  the previous generation, kept for rollback; anything older is dropped after a commit.
+  the previous generation, kept for rollback; older rows are forgotten after a commit, and only
+  then are their tables dropped, so a row never names a table that is gone.
 - `tasks`: per task and task key, the JSON of its outputs and input keys (cache and lineage).
 
-The statements are fixed, portable SQL written as text: they run on every dialect unchanged and
-skip sqlglot rendering on the hot path of every stage.
+Column types are sqlglot's generic `TEXT`, `BIGINT` and `TIMESTAMP`, which every dialect's
+renderer spells its own way; every identifier is quoted, so names like `key` and `tables` are
+safe everywhere. Columns are only ever appended (nullable): an older metadata schema is upgraded
+by adding what it lacks, found by introspection rather than `IF NOT EXISTS`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from dataclasses import dataclass, field
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from .dialect import quote
+from sqlglot import exp
 
-SCHEMA = "tabledag_metadata"
+from ..base import CommittedStage, TableRecord, TaskRecord
+from .dialect import column_def
 
-TABLES: dict[str, list[str]] = {
-    "stages": ["stage VARCHAR NOT NULL", "generation INTEGER NOT NULL", "committed_at TIMESTAMP"],
+TABLES: dict[str, list[tuple[str, str, bool]]] = {
+    "stages": [
+        ("stage", "TEXT", False),
+        ("generation", "BIGINT", False),
+        ("committed_at", "TIMESTAMP", True),
+    ],
     "tables": [
-        "stage VARCHAR NOT NULL",
-        "key VARCHAR NOT NULL",
-        "name VARCHAR NOT NULL",
-        "view_name VARCHAR NOT NULL",
-        "physical VARCHAR NOT NULL",
-        "generation INTEGER NOT NULL",
-        "created_at TIMESTAMP",
-        "columns VARCHAR",
-        "fingerprint VARCHAR",
-        "sql VARCHAR",
+        ("stage", "TEXT", False),
+        ("key", "TEXT", False),
+        ("name", "TEXT", False),
+        ("view_name", "TEXT", False),
+        ("physical", "TEXT", False),
+        ("generation", "BIGINT", False),
+        ("created_at", "TIMESTAMP", True),
+        ("columns", "TEXT", True),
+        ("fingerprint", "TEXT", True),
+        ("sql", "TEXT", True),
     ],
     "tasks": [
-        "stage VARCHAR NOT NULL",
-        "task VARCHAR NOT NULL",
-        "task_key VARCHAR NOT NULL",
-        "outputs VARCHAR NOT NULL",
-        "inputs VARCHAR NOT NULL",
-        "generation INTEGER NOT NULL",
-        "created_at TIMESTAMP",
+        ("stage", "TEXT", False),
+        ("task", "TEXT", False),
+        ("task_key", "TEXT", False),
+        ("outputs", "TEXT", False),
+        ("inputs", "TEXT", False),
+        ("generation", "BIGINT", False),
+        ("created_at", "TIMESTAMP", True),
     ],
 }
-"""Columns are only ever appended, with a NULL default: an older metadata schema is upgraded in
-place by `ADD COLUMN IF NOT EXISTS` (see `create_statements`)."""
+"""name -> (column, generic SQL type, nullable); columns are only ever appended."""
 
-COLUMN_COUNT = sum(len(columns) for columns in TABLES.values())
-
-
-@dataclass
-class TableRow:
-    key: str
-    name: str
-    view_name: str
-    physical: str
-    generation: int
-    columns: str | None = None
-    """JSON [[name, ibis dtype], ...] where known: builds ibis inputs without a catalog query."""
-    fingerprint: str | None = None
-    """Key of the lazy object that produced it, where it has a stable fingerprint (see
-    `hooks/ibis_fingerprint.py`): finds the table again without compiling the object."""
-    sql: str | None = None
-    """Canonical SQL of a lazy output."""
+_TABLE_COLUMNS = (
+    "key",
+    "name",
+    "view_name",
+    "physical",
+    "generation",
+    "columns",
+    "fingerprint",
+    "sql",
+)
+_TASK_COLUMNS = ("task", "task_key", "outputs", "inputs", "generation")
 
 
-@dataclass
-class StageState:
-    """What the metadata says about one stage, loaded when the stage starts."""
-
-    generation: int = 0
-    tables: dict[str, TableRow] = field(default_factory=dict)
-    """key -> row, for every kept physical table."""
-    tasks: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
-    """(task, task_key) -> (outputs JSON, generation)."""
-
-    @functools.cached_property
-    def by_fingerprint(self) -> dict[str, TableRow]:
-        return {r.fingerprint: r for r in self.tables.values() if r.fingerprint}
-
-    @property
-    def views(self) -> dict[str, TableRow]:
-        """view name -> row, for the committed generation."""
-        return {r.view_name: r for r in self.tables.values() if r.generation == self.generation}
+def missing_columns(found: Iterable[tuple[str, str]]) -> dict[str, list[tuple[str, str, bool]]]:
+    """Per metadata table, the columns that `found` `(table, column)` pairs lack."""
+    have = {(table, column) for table, column in found}
+    return {
+        name: [c for c in columns if (name, c[0]) not in have]
+        for name, columns in TABLES.items()
+        if any((name, c[0]) not in have for c in columns)
+    }
 
 
-def create_statements(schema: str, *, upgrade: bool) -> list[str]:
-    """Create the metadata schema; with `upgrade`, also add columns an older one lacks."""
-    q = quote
-    statements = [f"CREATE SCHEMA IF NOT EXISTS {q(schema)}"]
-    for name, columns in TABLES.items():
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {q(schema)}.{q(name)} ({', '.join(columns)})"
-        )
-        statements += [
-            f"ALTER TABLE {q(schema)}.{q(name)} ADD COLUMN IF NOT EXISTS {column}"
-            for column in columns
-            if upgrade and "NOT NULL" not in column
-        ]
+def setup_statements(
+    schema: str, missing: dict[str, list[tuple[str, str, bool]]], dialect: Any
+) -> list[exp.Expression]:
+    """Create what `missing` lacks: whole tables, or appended columns of existing ones."""
+    statements: list[exp.Expression] = []
+    for name, columns in missing.items():
+        target = _table(schema, name)
+        defs = [column_def(c, exp.DataType.build(k), nullable=n) for c, k, n in columns]
+        if len(columns) == len(TABLES[name]):
+            statements += dialect.create_table(target, defs)
+        else:
+            for d in defs:
+                statements += dialect.add_column(target, d.name, d.kind)
     return statements
 
 
-def exists_statement(schema: str) -> str:
-    """Counts the metadata columns that exist: a read, cheaper than idempotent DDL every run."""
-    names = ", ".join(_literal(name) for name in TABLES)
-    return (
-        "SELECT count(*) FROM information_schema.columns "
-        f"WHERE table_schema = {_literal(schema)} AND table_name IN ({names})"
-    )
-
-
-def select_statements(schema: str, stage: str) -> dict[str, str]:
-    q, s = quote, _literal(stage)
+def select_statements(schema: str, stage: str) -> dict[str, exp.Query]:
+    where = _col("stage").eq(exp.Literal.string(stage))
     return {
-        "stages": f"SELECT generation FROM {q(schema)}.stages WHERE stage = {s}",
-        "tables": (
-            f"SELECT key, name, view_name, physical, generation, columns, fingerprint, sql "
-            f"FROM {q(schema)}.{q('tables')} "
-            f"WHERE stage = {s}"
-        ),
-        "tasks": (
-            f"SELECT task, task_key, outputs, generation FROM {q(schema)}.tasks WHERE stage = {s}"
-        ),
+        "stages": exp.select(_col("generation")).from_(_table(schema, "stages")).where(where),
+        "tables": exp.select(*map(_col, _TABLE_COLUMNS))
+        .from_(_table(schema, "tables"))
+        .where(where),
+        "tasks": exp.select(*map(_col, _TASK_COLUMNS)).from_(_table(schema, "tasks")).where(where),
     }
+
+
+def committed_stage(
+    stage: str,
+    rows: dict[str, list[tuple]],
+    physical: frozenset[str],
+) -> CommittedStage:
+    """The stage as the metadata describes it, keeping only tables that still exist."""
+    generation = max((int(g) for (g,) in rows["stages"]), default=0)
+    tables = {}
+    for row in rows["tables"]:
+        record = TableRecord(*row[:4], int(row[4]), *row[5:])
+        if record.physical in physical:
+            tables[record.key] = record
+    tasks = {
+        (row[0], row[1]): TaskRecord(row[0], row[1], row[2], row[3], int(row[4]))
+        for row in rows["tasks"]
+    }
+    return CommittedStage(stage, generation, tables, tasks, physical)
 
 
 def commit_statements(
     schema: str,
     stage: str,
     generation: int,
-    new_tables: list[TableRow],
-    kept_keys: list[str],
-    new_tasks: list[tuple[str, str, str, str]],
-    kept_tasks: list[tuple[str, str]],
-) -> list[str]:
+    *,
+    new_tables: Sequence[TableRecord],
+    kept_keys: Sequence[str],
+    new_tasks: Sequence[TaskRecord],
+    changed_tasks: Sequence[TaskRecord],
+    kept_tasks: Sequence[tuple[str, str]],
+) -> list[exp.Expression]:
     """Metadata changes of one commit (run inside the commit transaction)."""
-    q, s, now = quote, _literal(stage), _literal(dt.datetime.now(dt.UTC).replace(tzinfo=None))
-    statements = [
-        f"DELETE FROM {q(schema)}.stages WHERE stage = {s}",
-        f"INSERT INTO {q(schema)}.stages VALUES ({s}, {generation}, CAST({now} AS TIMESTAMP))",
+    s, now = exp.Literal.string(stage), _now()
+    at_stage = _col("stage").eq(s)
+    gen = exp.Literal.number(generation)
+    statements: list[exp.Expression] = [
+        exp.delete(_table(schema, "stages"), where=at_stage),
+        exp.insert(exp.values([(s, gen, now)]), _table(schema, "stages")),
     ]
-    if new_tables:
-        rows = ", ".join(
-            f"({s}, {_literal(r.key)}, {_literal(r.name)}, {_literal(r.view_name)}, "
-            f"{_literal(r.physical)}, {generation}, CAST({now} AS TIMESTAMP), "
-            f"{_nullable(r.columns)}, {_nullable(r.fingerprint)}, {_nullable(r.sql)})"
+    if new_tables:  # a row left by a run killed mid-cleanup names the same table: replace it
+        keys = exp.and_(at_stage, _col("key").isin(*(_literal(r.key) for r in new_tables)))
+        statements.append(exp.delete(_table(schema, "tables"), where=keys))
+        rows = [
+            (s, *map(_literal, (r.key, r.name, r.view_name, r.physical)), gen, now,
+             *map(_literal, (r.columns, r.fingerprint, r.sql)))
             for r in new_tables
-        )
-        statements.append(f"INSERT INTO {q(schema)}.{q('tables')} VALUES {rows}")
+        ]  # fmt: skip
+        statements.append(exp.insert(exp.values(rows), _table(schema, "tables")))
     if kept_keys:
-        keys = ", ".join(_literal(k) for k in kept_keys)
-        statements.append(
-            f"UPDATE {q(schema)}.{q('tables')} SET generation = {generation} "
-            f"WHERE stage = {s} AND key IN ({keys})"
-        )
+        keys = exp.and_(at_stage, _col("key").isin(*map(_literal, kept_keys)))
+        statements.append(_update(schema, "tables", {"generation": gen}, keys))
     if new_tasks:
-        rows = ", ".join(
-            f"({s}, {_literal(task)}, {_literal(key)}, {_literal(outputs)}, {_literal(inputs)}, "
-            f"{generation}, CAST({now} AS TIMESTAMP))"
-            for task, key, outputs, inputs in new_tasks
-        )
-        statements.append(f"INSERT INTO {q(schema)}.tasks VALUES {rows}")
+        rows = [
+            (s, *map(_literal, (t.task, t.task_key, t.outputs, t.inputs)), gen, now)
+            for t in new_tasks
+        ]
+        statements.append(exp.insert(exp.values(rows), _table(schema, "tasks")))
+    for t in changed_tasks:  # same key, other outputs (an unversioned task): lineage stays true
+        values = {"outputs": _literal(t.outputs), "inputs": _literal(t.inputs), "generation": gen}
+        statements.append(_update(schema, "tasks", values, _task_is(at_stage, t.task, t.task_key)))
     if kept_tasks:
-        pairs = " OR ".join(
-            f"(task = {_literal(t)} AND task_key = {_literal(k)})" for t, k in kept_tasks
-        )
-        statements.append(
-            f"UPDATE {q(schema)}.tasks SET generation = {generation} "
-            f"WHERE stage = {s} AND ({pairs})"
-        )
+        which = exp.or_(*(_task_is(None, task, key) for task, key in kept_tasks))
+        statements.append(_update(schema, "tasks", {"generation": gen}, exp.and_(at_stage, which)))
     return statements
 
 
-def forget_statements(schema: str, stage: str, oldest_kept: int) -> list[str]:
-    """Drop metadata rows older than the previous generation (after their tables are gone)."""
-    q, s = quote, _literal(stage)
+def column_statements(schema: str, stage: str, columns: dict[str, str]) -> list[exp.Expression]:
+    """Record column types learnt from the catalogue for kept tables (key -> columns JSON)."""
+    at_stage = _col("stage").eq(exp.Literal.string(stage))
     return [
-        f"DELETE FROM {q(schema)}.{q('tables')} WHERE stage = {s} AND generation < {oldest_kept}",
-        f"DELETE FROM {q(schema)}.tasks WHERE stage = {s} AND generation < {oldest_kept}",
+        _update(
+            schema,
+            "tables",
+            {"columns": _literal(text)},
+            exp.and_(at_stage, _col("key").eq(_literal(key))),
+        )
+        for key, text in columns.items()
     ]
 
 
-def _nullable(value: object) -> str:
-    return "NULL" if value is None else _literal(value)
+def forget_statements(schema: str, stage: str, oldest_kept: int) -> list[exp.Expression]:
+    """Forget rows older than the previous generation; their tables are dropped afterwards."""
+    older = exp.and_(
+        _col("stage").eq(exp.Literal.string(stage)),
+        _col("generation") < exp.Literal.number(oldest_kept),
+    )
+    return [
+        exp.delete(_table(schema, "tables"), where=older),
+        exp.delete(_table(schema, "tasks"), where=older),
+    ]
 
 
-def _literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+def encode_columns(columns: Sequence[tuple[str, str]]) -> str:
+    return json.dumps({"types": [list(c) for c in columns]})
+
+
+def decode_columns(text: str | None) -> list[tuple[str, str]] | None:
+    """Column types recorded for a table, or None (unknown, or recorded by an older version)."""
+    if not text:
+        return None
+    data = json.loads(text)
+    if not isinstance(data, dict) or "types" not in data:
+        return None
+    return [(name, kind) for name, kind in data["types"]]
+
+
+def _update(
+    schema: str, name: str, values: dict[str, exp.Expression], where: exp.Expression
+) -> exp.Update:
+    sets = [exp.EQ(this=_col(k), expression=v) for k, v in values.items()]
+    return exp.Update(this=_table(schema, name), expressions=sets, where=exp.Where(this=where))
+
+
+def _task_is(at_stage: exp.Expression | None, task: str, key: str) -> exp.Expression:
+    condition = exp.and_(_col("task").eq(_literal(task)), _col("task_key").eq(_literal(key)))
+    return exp.and_(at_stage, condition) if at_stage is not None else exp.paren(condition)
+
+
+def _table(schema: str, name: str) -> exp.Table:
+    return exp.Table(
+        this=exp.to_identifier(name, quoted=True), db=exp.to_identifier(schema, quoted=True)
+    )
+
+
+def _col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def _literal(value: str | None) -> exp.Expression:
+    return exp.Null() if value is None else exp.Literal.string(value)
+
+
+def _now() -> exp.Expression:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return exp.cast(exp.Literal.string(now), exp.DataType.build("TIMESTAMP"))

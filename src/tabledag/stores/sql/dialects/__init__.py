@@ -15,6 +15,8 @@ DIALECTS: dict[str, str] = {
     "duckdb": "tabledag.stores.sql.dialects.duckdb:DuckDB",
     "postgresql": "tabledag.stores.sql.dialects.postgres:Postgres",
     "postgres": "tabledag.stores.sql.dialects.postgres:Postgres",
+    "snowflake": "tabledag.stores.sql.dialects.snowflake:Snowflake",
+    "mssql": "tabledag.stores.sql.dialects.mssql:MSSQL",
 }
 
 
@@ -30,4 +32,5 @@ def dialect_class(url: str) -> type[Dialect]:
             f"Known: {', '.join(sorted(DIALECTS))}"
         )
     module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    cls: type[Dialect] = getattr(importlib.import_module(module_name), class_name)
+    return cls

@@ -1,41 +1,54 @@
 """DuckDB: the embedded default.
 
-Arrow data is loaded by DuckDB's Arrow scan (`CREATE TABLE AS SELECT * FROM <registered arrow>`),
-read with `to_arrow_table()`. One process writes a database file at a time (DuckDB's own rule), so a
-file lock beside the database is held for a whole run.
+- One database object per process and store (`duckdb.connect(path)`); every session is a cursor
+  of it, so threads get independent connections to one database.
+- Arrow data is loaded by DuckDB's Arrow scan (`CREATE TABLE AS SELECT * FROM <registered>`)
+  and read with `to_arrow_table()`.
+- Each write commits on its own: DuckDB has no savepoints, so a failing statement inside a
+  shared transaction would abort every table written before it.
+- One process writes a database file at a time (DuckDB's own rule), so a file lock beside the
+  database is held for a whole run. `duckdb:///:memory:` (or `duckdb://`) is a database of this
+  store object alone: it lives until `store.close()`, one process, no lock.
 """
 
 from __future__ import annotations
 
-import itertools
-from contextlib import AbstractContextManager
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from ..dialect import Connection, Dialect, quote
+import sqlglot.dialects
+
+from ....errors import ConfigError, StoreConnectionError
+from ..dialect import Connection, Dialect, ident, with_verbatim
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from sqlglot import exp
 
-_arrow_names = itertools.count()
+    from ....locks import Locks
+
+MEMORY = ":memory:"
 
 
 class DuckDBConnection(Connection):
-    def __init__(self, database: str) -> None:
-        import duckdb
+    """A cursor of the shared database; closing it leaves the database open."""
 
-        self.con = duckdb.connect(database)
-        # Zoned timestamps come back labelled with the session zone: make it the same everywhere.
-        self.execute("SET TimeZone = 'UTC'")
+    def __init__(self, con: Any, release: Any) -> None:
+        self.con = con
+        self._release = release
 
     def execute(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
 
-    def write_arrow(self, schema: str, table: str, data: pa.Table) -> None:
-        source = f"__tabledag_arrow_{next(_arrow_names)}"
+    def load_arrow(
+        self, statements: list[str], source: str, target: tuple[str, str], data: pa.Table
+    ) -> None:
         self.con.register(source, data)
         try:
-            self.execute(f"CREATE TABLE {quote(schema)}.{quote(table)} AS SELECT * FROM {source}")
+            for sql in statements:
+                self.con.execute(sql)
         finally:
             self.con.unregister(source)
 
@@ -43,35 +56,115 @@ class DuckDBConnection(Connection):
         return self.con.sql(sql).to_arrow_table()
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            self._release()
 
 
 class DuckDB(Dialect):
     name = "duckdb"
-    sqlglot = "duckdb"
+    sqlglot = with_verbatim(sqlglot.dialects.DuckDB)
+    sqlalchemy = ("postgresql", "postgres")  # duckdb_engine speaks PostgreSQL's SQLAlchemy SQL
     max_identifier_bytes = 255
-    writes_in_stage_transaction = True  # ibis shares our connection; saves a WAL flush per table
+    supports_batches = True
+    drivers = ("duckdb",)
 
-    @property
-    def database(self) -> str:
-        """The file path (or ":memory:") from `duckdb:///path` or `duckdb:////abs/path`."""
-        path = self.url.split(":///", 1)[1] if ":///" in self.url else ":memory:"
-        return path.split("?", 1)[0] or ":memory:"
+    def __init__(self, url: str, **args: Any) -> None:
+        super().__init__(url, **args)
+        self.database = database_path(url)
+        self._db: Any = None
+        self._users = 0
+        self._guard = threading.Lock()
+
+    # -- the shared database --------------------------------------------------------------------
 
     def connect(self) -> DuckDBConnection:
-        if self.database != ":memory:":
-            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        return DuckDBConnection(self.database)
+        with self._guard:
+            if self._db is None:
+                self._db = self._open()
+            self._users += 1
+            try:
+                cursor = self._db.cursor()
+                cursor.execute("SET TimeZone = 'UTC'")  # zoned timestamps read the same everywhere
+            except Exception:
+                self._users -= 1
+                raise
+        return DuckDBConnection(cursor, self._release)
 
-    def run_lock(self, instance_id: str) -> AbstractContextManager[Any]:
-        if self.database == ":memory:":
-            return super().run_lock(instance_id)
-        from ....locks import file_lock
+    def _open(self) -> Any:
+        import duckdb
 
-        return file_lock(self.database + ".lock")
+        try:
+            if self.database != MEMORY:
+                Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+            return duckdb.connect(self.database)
+        except (duckdb.Error, OSError) as error:
+            raise StoreConnectionError(
+                f"cannot open the DuckDB database {self.database!r}: {error}; the URL needs a "
+                "file path in a writable directory (duckdb:///relative/path.duckdb or "
+                "duckdb:////absolute/path.duckdb)"
+            ) from error
+
+    def _release(self) -> None:
+        """Close the database when its last session ends, so other processes may open the
+        file; an in-memory database stays until `close()`."""
+        with self._guard:
+            self._users -= 1
+            if self._users == 0 and self.database != MEMORY and self._db is not None:
+                db, self._db = self._db, None
+                db.close()
+
+    def close(self) -> None:
+        with self._guard:
+            if self._db is not None and self._users == 0:
+                db, self._db = self._db, None
+                db.close()
+
+    def locks(self, scope: tuple[str, ...], timeout: float) -> Locks:
+        from ....locks import FileLocks, NoLocks
+
+        if self.database == MEMORY:
+            return NoLocks()
+        return FileLocks(self.database + ".lock", timeout)
 
     def ibis_backend(self, conn: Connection) -> Any:
         import ibis
 
         assert isinstance(conn, DuckDBConnection)
         return ibis.duckdb.from_connection(conn.con)
+
+    # -- statements -----------------------------------------------------------------------------
+
+    def load_arrow(self, target: exp.Table, schema: pa.Schema, source: str) -> list[exp.Expression]:
+        from sqlglot import exp
+
+        select = exp.select("*").from_(exp.Table(this=ident(source)))
+        return [exp.Create(this=target, kind="TABLE", expression=select)]
+
+    def unsupported_columns(self, schema: pa.Schema) -> list[tuple[str, str]]:
+        import pyarrow as pa
+
+        return [
+            (f.name, str(f.type))
+            for f in schema
+            if pa.types.is_decimal(f.type) and f.type.precision > 38
+        ]
+
+
+def database_path(url: str) -> str:
+    """The file path (or ":memory:") in a DuckDB URL, refusing forms that would silently mean
+    something else."""
+    parts = urlsplit(url)
+    if parts.netloc:
+        raise ConfigError(
+            f"the DuckDB URL {url!r} has a host part ({parts.netloc!r}); a file path needs three "
+            f"slashes: duckdb:///{parts.netloc}{parts.path} (relative) or "
+            f"duckdb:////absolute/path.duckdb"
+        )
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    if path in ("", MEMORY):
+        return MEMORY
+    if path.endswith("/") or Path(path).is_dir():
+        raise ConfigError(f"the DuckDB URL {url!r} names a directory; name a file in it")
+    return path

@@ -1,12 +1,19 @@
 """PostgreSQL: ADBC (binary COPY) for bulk load and read, psycopg2 COPY where ADBC is missing.
 
-- DDL is transactional, so a stage commit is one transaction; a reader of the stage schema waits
-  on the view's lock and then sees the new generation, never half of it.
-- Views bind to their tables and `CREATE OR REPLACE VIEW` needs identical columns, so re-pointing
-  a view is `DROP VIEW` + `CREATE VIEW` inside that transaction
-  (https://www.postgresql.org/docs/current/sql-createview.html).
+- DDL is transactional, so a stage commit is one transaction. Views bind to their tables and
+  `CREATE OR REPLACE VIEW` needs identical columns, so re-pointing a view is `DROP VIEW` +
+  `CREATE VIEW` (https://www.postgresql.org/docs/current/sql-createview.html).
+- A commit cannot deadlock with readers: it waits for a view lock at most `COMMIT_LOCK_WAIT`
+  (below the server's 1 s `deadlock_timeout`), then rolls back, releasing what it held so the
+  reader proceeds, and retries until `lock_timeout` (see `is_lock_conflict`).
+- What readers see: a READ COMMITTED statement sees one generation, old or new, never a mix (it
+  locks every view it reads; the commit holds all changed views until it ends). A REPEATABLE
+  READ transaction sees one generation for its whole life: before moving views, the commit
+  waits (up to `snapshot_wait`) until no other session holds a snapshot taken before the new
+  tables were written, because such a snapshot would see the new views' tables as empty.
+- Runs of one instance share a lease and serialise per stage through advisory locks on a
+  connection of their own; physical tables are dropped only by a run that is alone.
 - Identifiers are cut at 63 bytes by the server; `naming.fit_identifier` keeps them unique.
-- Two runs of one instance serialise per stage through session-level advisory locks.
 - Sessions run with `synchronous_commit = off`; only the stage commit waits for its WAL flush.
   That is safe: WAL is sequential, so a durable commit implies every physical table written
   before it is durable too, and a table lost in a crash before any commit is just an orphan.
@@ -15,20 +22,29 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+import importlib.util
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import sqlglot.dialects
 from sqlglot import exp
 
-from ....errors import LockError, StoreError
+from ....errors import StoreConnectionError
 from ....util import mask_url
-from ..dialect import Connection, Dialect, quote
+from ..dialect import CommitPlan, Connection, Dialect, column_def, with_verbatim
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import pyarrow as pa
+
+    from ....locks import Locks
+
+APPLICATION_NAME = "tabledag"
+"""Set on every connection; other tabledag sessions are not readers a commit waits for."""
+
+COMMIT_LOCK_WAIT = "250ms"
+"""How long a commit statement waits for a view lock before the commit is retried."""
 
 
 class PostgresConnection(Connection):
@@ -58,7 +74,7 @@ class PostgresConnection(Connection):
 
     @functools.cached_property
     def _loader(self) -> Any:
-        """The loader module for `bulk_driver`: `connect`, `ingest` and `read`."""
+        """The loader module for `bulk_driver`: `connect`, `append` and `read`."""
         if self.bulk_driver == "adbc":
             from ....loaders import adbc_postgres
 
@@ -77,17 +93,23 @@ class PostgresConnection(Connection):
             cursor.close()
         return self._bulk
 
-    def write_arrow(self, schema: str, table: str, data: pa.Table) -> None:
-        self._loader.ingest(self.bulk, schema, table, data)
+    def load_arrow(
+        self, statements: list[str], source: str, target: tuple[str, str], data: pa.Table
+    ) -> None:
+        for sql in statements:
+            self.execute(sql)
+        self._loader.append(self.bulk, target[0], target[1], data)
 
     def read_arrow(self, sql: str) -> pa.Table:
         return self._loader.read(self.bulk, sql)
 
     def close(self) -> None:
-        if self._bulk is not None:
-            self._bulk.close()
-            self._bulk = None
-        self.con.close()
+        try:
+            if self._bulk is not None:
+                self._bulk.close()
+                self._bulk = None
+        finally:
+            self.con.close()
 
 
 def _statement_connection(uri: str) -> Any:
@@ -103,80 +125,130 @@ def _statement_connection(uri: str) -> Any:
     return psycopg.connect(uri, autocommit=True)
 
 
+class PostgresLockSql:
+    """Advisory-lock statements (session level: they outlive transactions)."""
+
+    def lock(self, key: int, *, shared: bool, timeout: float) -> list[str]:
+        fn = "pg_advisory_lock_shared" if shared else "pg_advisory_lock"
+        return [
+            f"SET lock_timeout = {int(timeout * 1000)}",
+            f"SELECT {fn}({key})",
+            "SET lock_timeout = 0",
+        ]
+
+    def try_lock(self, key: int) -> str:
+        return f"SELECT pg_try_advisory_lock({key})"
+
+    def unlock(self, key: int, *, shared: bool) -> str:
+        fn = "pg_advisory_unlock_shared" if shared else "pg_advisory_unlock"
+        return f"SELECT {fn}({key})"
+
+    def is_timeout(self, error: BaseException) -> bool:
+        return _sqlstate(error) == "55P03"  # lock_not_available
+
+
 class Postgres(Dialect):
     """Args (from the store's `args`):
     create_database_if_not_exists: create the URL's database on first connect.
     driver: bulk transfer through "adbc" or "psycopg2" (COPY); default: ADBC if installed.
     lock_timeout: seconds to wait for another run's stage lock (default 600).
+    snapshot_wait: seconds a commit waits for older reader snapshots to end (default 60).
     """
 
     name = "postgres"
-    sqlglot = "postgres"
+    sqlglot = with_verbatim(sqlglot.dialects.Postgres)
+    sqlalchemy = ("postgresql", "postgres")
     max_identifier_bytes = 63
+    supports_batches = True
+    extra = "postgres"
+    drivers = ("psycopg", "psycopg2")
+    args = {
+        "create_database_if_not_exists": bool,
+        "driver": ("adbc", "psycopg2"),
+        "lock_timeout": float,
+        "snapshot_wait": float,
+    }
 
     def __init__(self, url: str, **args: Any) -> None:
         super().__init__(url, **args)
         parts = urlsplit(url)
         scheme = parts.scheme.split("+", 1)[0]
-        self.uri = urlunsplit(("postgresql" if scheme == "postgres" else scheme, *parts[1:]))
+        query = dict(parse_qsl(parts.query))
+        query.setdefault("application_name", APPLICATION_NAME)
+        self.uri = urlunsplit(
+            ("postgresql" if scheme == "postgres" else scheme, parts.netloc, parts.path,
+             urlencode(query), parts.fragment)
+        )  # fmt: skip
         self.database = parts.path.lstrip("/") or "postgres"
 
+    # -- connections ----------------------------------------------------------------------------
+
     def connect(self) -> Connection:
+        self.require_driver()
         if self.args.get("create_database_if_not_exists"):
             self._create_database()
         driver = self.args.get("driver") or ("adbc" if _has_adbc() else "psycopg2")
         try:
             return PostgresConnection(self.uri, driver)
+        except ImportError as error:
+            raise StoreConnectionError(
+                f"the {driver} driver for PostgreSQL is missing ({error}); run "
+                "pip install 'tabledag[postgres]'"
+            ) from error
         except Exception as error:  # drivers raise their own types; say where we tried
-            raise StoreError(
-                f"cannot connect to {mask_url(self.uri)}: {mask_url(str(error))}"
-            ) from None
+            raise StoreConnectionError(
+                f"cannot connect to {mask_url(self.uri)}: {mask_url(str(error).strip())}"
+            ) from error
 
     def _create_database(self) -> None:
-        import psycopg2
-
         parts = urlsplit(self.uri)
         admin = urlunsplit((*parts[:2], "/postgres", *parts[3:]))
-        con = psycopg2.connect(admin)
         try:
-            con.autocommit = True
-            with con.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
-                if cursor.fetchone() is None:
-                    cursor.execute(f"CREATE DATABASE {quote(self.database)}")
-        except psycopg2.errors.UniqueViolation:
-            pass  # another process created it first
+            con = _statement_connection(admin)
+        except Exception as error:
+            raise StoreConnectionError(
+                f"cannot connect to {mask_url(admin)} to create database {self.database!r}: "
+                f"{mask_url(str(error).strip())}"
+            ) from error
+        try:
+            cursor = con.cursor()
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
+            if cursor.fetchone() is None:
+                cursor.execute(
+                    f"CREATE DATABASE {self.render(exp.to_identifier(self.database, quoted=True))}"
+                )
+        except Exception as error:
+            if _sqlstate(error) != "42P04":  # duplicate_database: another process was first
+                raise StoreConnectionError(
+                    f"cannot create database {self.database!r}: {error}"
+                ) from error
         finally:
             con.close()
         self.args["create_database_if_not_exists"] = False
 
-    @contextmanager
-    def stage_lock(self, conn: Connection, instance_id: str, stage: str) -> Iterator[None]:
-        """A session-level advisory lock on (database, instance, stage)."""
-        key = _lock_key(self.database, instance_id, stage)
-        timeout_ms = int(float(self.args.get("lock_timeout", 600)) * 1000)
-        conn.execute(f"SET lock_timeout = {timeout_ms}")
-        try:
-            conn.execute(f"SELECT pg_advisory_lock({key})")
-        except Exception as error:
-            raise LockError(
-                f"stage {stage!r} of instance {instance_id!r} stayed locked by another run for "
-                f"{timeout_ms / 1000:.0f}s; wait for it or raise lock_timeout"
-            ) from error
-        finally:
-            conn.execute("SET lock_timeout = 0")
-        try:
-            yield
-        finally:
-            conn.execute(f"SELECT pg_advisory_unlock({key})")
+    def locks(self, scope: tuple[str, ...], timeout: float) -> Locks:
+        from ....locks.advisory import AdvisoryLocks
+
+        def connect() -> Connection:
+            self.require_driver()
+            try:
+                return PostgresLockConnection(self.uri)
+            except Exception as error:
+                raise StoreConnectionError(
+                    f"cannot connect to {mask_url(self.uri)}: {mask_url(str(error).strip())}"
+                ) from error
+
+        return AdvisoryLocks(connect, PostgresLockSql(), (self.database, *scope), timeout)
 
     def ibis_backend(self, conn: Connection) -> Any:
         import ibis
 
         assert isinstance(conn, PostgresConnection)
-        if type(conn.con).__module__.startswith("psycopg."):
+        if type(conn.con).__module__.split(".")[0] == "psycopg":
             return ibis.postgres.from_connection(conn.con)  # one session for SQL and ibis
-        return ibis.connect(self.uri)
+        return ibis.connect(self.uri)  # psycopg2 only: ibis needs psycopg 3 of its own
+
+    # -- statements -----------------------------------------------------------------------------
 
     def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expression]:
         select = exp.select("*").from_(target)
@@ -185,19 +257,94 @@ class Postgres(Dialect):
             exp.Create(this=view, kind="VIEW", expression=select),
         ]
 
-    def prepare_arrow(self, data: pa.Table) -> pa.Table:
-        from ....loaders.postgres_types import prepare_arrow
+    def commit_views(
+        self,
+        schema: str,
+        changed: dict[str, exp.Table],
+        removed: list[str],
+        shown: dict[str, exp.Table],
+    ) -> CommitPlan:
+        plan = super().commit_views(schema, changed, removed, shown)
+        wait = sqlglot.parse_one(f"SET LOCAL lock_timeout = '{COMMIT_LOCK_WAIT}'", read="postgres")
+        return CommitPlan(in_transaction=[wait, *plan.in_transaction])
 
-        return prepare_arrow(data)
+    def load_arrow(self, target: exp.Table, schema: pa.Schema, source: str) -> list[exp.Expression]:
+        from ....loaders.postgres_types import column_type_names
+
+        columns = [
+            column_def(name, self.parse_type(kind)) for name, kind in column_type_names(schema)
+        ]
+        return self.create_table(target, columns)
+
+    def unsupported_columns(self, schema: pa.Schema) -> list[tuple[str, str]]:
+        from ....loaders.postgres_types import unsupported_columns
+
+        return unsupported_columns(schema)
+
+    def list_columns(self, schema: str, tables: Any) -> exp.Query:
+        """From the catalogue with `format_type`: information_schema drops numeric precision
+        and calls every array `ARRAY`."""
+        names = ", ".join(_literal(t) for t in tables)
+        return sqlglot.parse_one(
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) "
+            "FROM pg_catalog.pg_attribute AS a "
+            "JOIN pg_catalog.pg_class AS c ON a.attrelid = c.oid "
+            "JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid "
+            f"WHERE n.nspname = {_literal(schema)} "
+            f"AND c.relname IN ({names}) AND a.attnum > 0 AND NOT a.attisdropped "
+            "ORDER BY c.relname, a.attnum",
+            read="postgres",
+        )  # type: ignore[return-value]
+
+    def clock(self) -> exp.Query:
+        return exp.select(exp.func("clock_timestamp"))
+
+    def older_snapshots(self, since: dt.datetime) -> exp.Query:
+        """Other sessions (not tabledag's) holding a snapshot since before `since`."""
+        return sqlglot.parse_one(
+            "SELECT pid FROM pg_catalog.pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_xmin IS NOT NULL "
+            f"AND application_name <> {_literal(APPLICATION_NAME)} "
+            f"AND xact_start < CAST({_literal(since.isoformat())} AS TIMESTAMPTZ)",
+            read="postgres",
+        )  # type: ignore[return-value]
+
+    def is_lock_conflict(self, error: BaseException) -> bool:
+        return _sqlstate(error) in ("55P03", "40P01")  # lock_not_available, deadlock_detected
+
+
+class PostgresLockConnection:
+    """A plain autocommit connection for advisory locks."""
+
+    def __init__(self, uri: str) -> None:
+        self.con = _statement_connection(uri)
+
+    def execute(self, sql: str) -> list[tuple]:
+        cursor = self.con.cursor()
+        try:
+            cursor.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _sqlstate(error: BaseException | None) -> str | None:
+    """The SQLSTATE of a psycopg / psycopg2 error, also when wrapped by tabledag."""
+    while error is not None:
+        code = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+        if code:
+            return str(code)
+        error = error.__cause__
+    return None
+
+
+def _literal(value: str) -> str:
+    return exp.Literal.string(value).sql("postgres")
 
 
 def _has_adbc() -> bool:
-    import importlib.util
-
     return importlib.util.find_spec("adbc_driver_postgresql") is not None
-
-
-def _lock_key(*parts: str) -> int:
-    """A signed 64-bit advisory-lock key from names (stable across processes)."""
-    digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)

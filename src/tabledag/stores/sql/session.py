@@ -1,0 +1,469 @@
+"""SQLSession: one connection to a SQL store, and the one place SQL is rendered and sent.
+
+Every statement is a sqlglot tree until `execute()` renders it with the dialect, logs it and
+sends it: one statement per call, unless the dialect declares batches. After each call the
+store's `fault_point` runs, the seam tests use to stop a run after any single statement.
+
+Write order makes every kill point safe: a physical table is created (autocommit) before any
+record names it; a commit changes views and records atomically; cleanup forgets records before
+it drops the tables they named, so a record never outlives its table (and a table a record no
+longer names is an orphan the next cleanup drops).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from ...cache import keys
+from ...cache.hashing import arrow_hash
+from ...errors import CommitError, StoreError, UnsupportedTypeError
+from ...outputs import Table, TableRef
+from ...util import mask_url
+from ..base import Eager, Lazy, Output, Raw, StageRun, Stored, StoreSession, TableRecord
+from . import metadata
+from .dialect import Verbatim, table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ...locks import Locks
+    from .store import SQLTableStore
+
+logger = logging.getLogger("tabledag.store")
+
+_arrow_sources = iter(range(1 << 62))
+
+
+class SQLSession(StoreSession):
+    store: SQLTableStore
+
+    def __init__(self, store: SQLTableStore) -> None:
+        self.store = store
+        self.dialect = store.dialect
+        self.names = store.names
+        self.connection = self.dialect.connect()
+        self._ibis: Any = None
+        self._schemas: set[str] = set()
+        self._learned: dict[tuple[str, str], str] = {}
+        """(stage, key) -> columns JSON learnt from the catalogue, recorded at the next commit."""
+
+    # -- the choke point ------------------------------------------------------------------------
+
+    def execute(
+        self,
+        statements: exp.Expression | Sequence[exp.Expression],
+        *,
+        phase: str = "read",
+        arrow: tuple[str, exp.Table, pa.Table] | None = None,
+    ) -> list[tuple]:
+        """Render, log and run statements; the rows of the last one.
+
+        With `arrow=(source, target, data)` the statements create `target` and the connection
+        bulk-loads `data` (visible to them as `source`).
+        """
+        if isinstance(statements, exp.Expression):
+            statements = [statements]
+        rendered = [self.dialect.render(s) for s in statements]
+        if self.store.print_sql:
+            for sql in rendered:
+                logger.info("SQL: %s", mask_url(sql))
+        if arrow is not None:
+            source, target, data = arrow
+            if self.store.print_sql:
+                logger.info("LOAD %d rows into %s", data.num_rows, self.dialect.render(target))
+            self.connection.load_arrow(rendered, source, (target.db, target.name), data)
+            self.store.fault_point(phase, "\n".join(rendered))
+            return []
+        if self.dialect.supports_batches and len(rendered) > 1:
+            rendered = [";\n".join(rendered)]
+        rows: list[tuple] = []
+        for sql in rendered:
+            rows = self.connection.execute(sql)
+            self.store.fault_point(phase, sql)
+        return rows
+
+    @contextmanager
+    def transaction(self, phase: str) -> Iterator[None]:
+        self.connection.begin()
+        try:
+            yield
+        except BaseException:
+            try:
+                self.connection.rollback()
+            except Exception as error:  # the connection died with the transaction
+                logger.warning("rollback failed: %s", error)
+            raise
+        self.connection.commit()
+        self.store.fault_point(phase, "COMMIT")
+
+    # -- metadata setup -------------------------------------------------------------------------
+
+    def setup(self, locks: Locks) -> None:
+        """Create the metadata schema and tables, or add columns an older version lacks."""
+        if self.store.is_setup:
+            return
+        schema = self.store.metadata_schema
+        found = self._metadata_columns(schema)
+        missing = metadata.missing_columns(found)
+        if missing:
+            with locks.setup():
+                missing = metadata.missing_columns(self._metadata_columns(schema))
+                if missing:
+                    self.execute(self.dialect.create_schema(schema), phase="setup")
+                    self.execute(
+                        metadata.setup_statements(schema, missing, self.dialect), phase="setup"
+                    )
+        self.store.is_setup = True
+
+    def _metadata_columns(self, schema: str) -> list[tuple[str, str]]:
+        rows = self.execute(self.dialect.list_columns(schema, list(metadata.TABLES)))
+        return [(t, c) for t, c, _ in rows]
+
+    # -- stage lifecycle ------------------------------------------------------------------------
+
+    def begin_stage(self, stage: str) -> StageRun:
+        queries = metadata.select_statements(self.store.metadata_schema, stage)
+        rows = {name: self.execute(query) for name, query in queries.items()}
+        data_schema = self.names.data_schema(stage)
+        physical = frozenset(r[0] for r in self.execute(self.dialect.list_tables(data_schema)))
+        if physical:
+            self._schemas.add(data_schema)
+        committed = metadata.committed_stage(stage, rows, physical)
+        for record in committed.tables.values():
+            if record.columns:
+                self.store.columns[(data_schema, record.physical)] = record.columns
+        return StageRun(committed)
+
+    def write(
+        self, run: StageRun, table_: Table, output: Output, task_key: keys.Key, force: str | None
+    ) -> Stored:
+        assert table_.name is not None
+        options = (table_.primary_key, table_.indexes)
+        if isinstance(output, Eager):
+            return self._write_arrow(run, table_, output.data, force, options)
+        if isinstance(output, Raw):
+            key = keys.raw_key(run.stage, table_.name, task_key, output.sql, options)
+            return self._write(run, table_, key, Verbatim(this=output.sql), sql=output.sql)
+        assert isinstance(output, Lazy)
+        found_by = None
+        if output.fingerprint is not None and force is None:
+            found_by = keys.fingerprint_key(
+                run.stage, table_.name, task_key, output.fingerprint, options
+            )
+            record = run.by_fingerprint(found_by)
+            if record is not None:
+                return Stored(self._register(run.stage, record), record, hit=True)
+        sql = self.dialect.render(output.build())
+        key = keys.lazy_key(run.stage, table_.name, task_key, sql, options)
+        columns = metadata.encode_columns(output.columns) if output.columns else None
+        return self._write(
+            run, table_, key, Verbatim(this=sql), sql=sql, columns=columns, fingerprint=found_by
+        )
+
+    def _write_arrow(
+        self, run: StageRun, table_: Table, data: pa.Table, force: str | None, options: Any
+    ) -> Stored:
+        assert table_.name is not None
+        if data.num_columns == 0:
+            raise StoreError(f"table {table_.name!r} has no columns; a table needs at least one")
+        problems = self.dialect.unsupported_columns(data.schema)
+        if problems:
+            listed = ", ".join(f"{name!r} ({kind})" for name, kind in problems)
+            raise UnsupportedTypeError(
+                f"table {table_.name!r} of stage {run.stage!r}: {self.dialect.name} cannot hold "
+                f"column(s) {listed}; convert them (e.g. to strings, or lists of a primitive "
+                "type) before returning the table. Nothing was written."
+            )
+        key = keys.eager_key(run.stage, table_.name, arrow_hash(data), force, options)
+        return self._write(run, table_, key, None, data=data)
+
+    def _write(
+        self,
+        run: StageRun,
+        table_: Table,
+        key: str,
+        query: exp.Query | None,
+        *,
+        data: pa.Table | None = None,
+        sql: str | None = None,
+        columns: str | None = None,
+        fingerprint: str | None = None,
+    ) -> Stored:
+        assert table_.name is not None
+        record = run.known(key)
+        if record is not None:
+            return Stored(self._register(run.stage, record), record, hit=True)
+        name = table_.name
+        physical = self.names.physical(name, key)
+        record = TableRecord(
+            key, name, self.names.view(name), physical, 0, columns, fingerprint, sql
+        )
+        data_schema = self.names.data_schema(run.stage)
+        target = table(data_schema, physical)
+        try:
+            self._ensure_schema(data_schema)
+            if physical in run.committed.physical:  # left behind by a failed or killed run
+                self.execute(self.dialect.drop_table(target), phase="write")
+            if data is not None:
+                source = f"__tabledag_arrow_{next(_arrow_sources)}"
+                self.execute(
+                    self.dialect.load_arrow(target, data.schema, source),
+                    phase="write",
+                    arrow=(source, target, data),
+                )
+            else:
+                assert query is not None
+                self.execute(self.dialect.create_table_as(target, query), phase="write")
+            self._add_constraints(table_, target)
+        except Exception as error:
+            raise StoreError(
+                f"writing table {name!r} of stage {run.stage!r} failed: "
+                f"{type(error).__name__}: {mask_url(str(error).strip())}"
+            ) from error
+        if columns:
+            self.store.columns[(data_schema, physical)] = columns
+        return Stored(self._register(run.stage, record), record, hit=False)
+
+    def _add_constraints(self, table_: Table, target: exp.Table) -> None:
+        if table_.primary_key:
+            self.execute(
+                self.dialect.add_primary_key(target, list(table_.primary_key)), phase="write"
+            )
+        for i, columns in enumerate(table_.indexes or ()):
+            name = self.names.view(f"{target.name}_idx{i}")
+            self.execute(self.dialect.create_index(target, name, list(columns)), phase="write")
+
+    def _ensure_schema(self, schema: str) -> None:
+        if schema not in self._schemas:
+            self.execute(self.dialect.create_schema(schema), phase="write")
+            self._schemas.add(schema)
+
+    def _register(self, stage: str, record: TableRecord) -> TableRef:
+        """The reference, with its logical name remembered for canonical SQL."""
+        data_schema = self.names.data_schema(stage)
+        self.store.logical[(data_schema, record.physical)] = (
+            self.names.schema(stage),
+            record.view_name,
+        )
+        return record.ref(stage)
+
+    # -- commit and cleanup ---------------------------------------------------------------------
+
+    def commit_stage(self, run: StageRun) -> int | None:
+        committed = run.committed
+        old_views = committed.views
+        changed = {
+            v: r for v, r in run.views.items() if v not in old_views or old_views[v].key != r.key
+        }
+        removed = sorted(v for v in old_views if v not in run.views)
+        new_tasks, changed_tasks, kept_tasks = [], [], []
+        for record in run.tasks.values():
+            old = committed.tasks.get((record.task, record.task_key))
+            if old is None:
+                new_tasks.append(record)
+            elif (old.outputs, old.inputs) != (record.outputs, record.inputs):
+                changed_tasks.append(record)
+            else:
+                kept_tasks.append((record.task, record.task_key))
+        kept_keys = [r.key for r in run.views.values() if r.key not in run.created]
+        stale = any(committed.tables[k].generation != committed.generation for k in kept_keys)
+        learned = self._take_learned()
+        if not (
+            changed or removed or new_tasks or changed_tasks or run.created or stale or learned
+        ):
+            return None
+        generation = committed.generation + 1
+        new_tables = self._with_columns(run, list(run.created.values()))
+        schema = self.names.schema(run.stage)
+        data_schema = self.names.data_schema(run.stage)
+        plan = self.dialect.commit_views(
+            schema,
+            {v: table(data_schema, r.physical) for v, r in sorted(changed.items())},
+            removed,
+            {v: table(data_schema, r.physical) for v, r in run.views.items()},
+        )
+        meta = self.store.metadata_schema
+        statements = [
+            *plan.in_transaction,
+            *metadata.commit_statements(
+                meta,
+                run.stage,
+                generation,
+                new_tables=new_tables,
+                kept_keys=kept_keys,
+                new_tasks=new_tasks,
+                changed_tasks=changed_tasks,
+                kept_tasks=kept_tasks,
+            ),
+        ]
+        for stage, columns in learned.items():
+            statements += metadata.column_statements(meta, stage, columns)
+        try:
+            self._ensure_schema(schema)
+            self.execute(plan.prepare, phase="commit")
+            self._wait_for_older_snapshots()
+            self._commit_with_retries(statements)
+            self.execute(plan.finish, phase="commit")
+        except CommitError:
+            raise
+        except Exception as error:
+            raise CommitError(
+                f"stage {run.stage!r} could not be committed: {type(error).__name__}: "
+                f"{mask_url(str(error).strip())}; it still shows its previous generation"
+            ) from error
+        return generation
+
+    def _commit_with_retries(self, statements: list[exp.Expression]) -> None:
+        """One transaction; retried while it loses lock waits to readers (never deadlocks)."""
+        deadline = time.monotonic() + float(self.dialect.args.get("lock_timeout", 600))
+        pause = 0.05
+        while True:
+            try:
+                with self.transaction("commit"):
+                    self.execute(statements, phase="commit")
+                return
+            except Exception as error:
+                if not self.dialect.is_lock_conflict(error) or time.monotonic() > deadline:
+                    raise
+                logger.info("commit waited too long for a reader's lock; retrying")
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+
+    def _wait_for_older_snapshots(self) -> None:
+        clock = self.dialect.clock()
+        if clock is None:
+            return
+        ((since,),) = self.execute(clock)
+        deadline = time.monotonic() + float(self.dialect.args.get("snapshot_wait", 60))
+        pause = 0.02
+        while True:
+            query = self.dialect.older_snapshots(since)
+            assert query is not None
+            readers = self.execute(query, phase="wait")
+            if not readers:
+                return
+            if time.monotonic() > deadline:
+                logger.warning(
+                    "committing although session(s) %s hold a snapshot older than the new "
+                    "tables; they will see the new views as empty until they end",
+                    ", ".join(str(r[0]) for r in readers),
+                )
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+    def _with_columns(self, run: StageRun, records: list[TableRecord]) -> list[TableRecord]:
+        """Records with column types filled in from the catalogue where unknown (one query)."""
+        unknown = [r.physical for r in records if not r.columns]
+        if not unknown:
+            return records
+        data_schema = self.names.data_schema(run.stage)
+        found = self._catalogue_columns(data_schema, unknown)
+        return [
+            r
+            if r.columns or r.physical not in found
+            else dataclasses.replace(r, columns=found[r.physical])
+            for r in records
+        ]
+
+    def _catalogue_columns(self, schema: str, tables: list[str]) -> dict[str, str]:
+        per_table: dict[str, list[tuple[str, str]]] = {}
+        for name, column, kind in self.execute(self.dialect.list_columns(schema, tables)):
+            per_table.setdefault(name, []).append((column, kind))
+        found = {name: metadata.encode_columns(columns) for name, columns in per_table.items()}
+        for name, text in found.items():
+            self.store.columns[(schema, name)] = text
+        return found
+
+    def _take_learned(self) -> dict[str, dict[str, str]]:
+        learned: dict[str, dict[str, str]] = {}
+        for (stage, key), text in self._learned.items():
+            learned.setdefault(stage, {})[key] = text
+        self._learned.clear()
+        return learned
+
+    def collect_garbage(self, run: StageRun, generation: int, *, drop: bool) -> None:
+        meta = self.store.metadata_schema
+        self.execute(metadata.forget_statements(meta, run.stage, generation - 1), phase="cleanup")
+        if not drop:
+            return
+        keep = {r.physical for r in run.views.values()}
+        keep |= {
+            r.physical for r in run.committed.tables.values() if r.generation >= generation - 1
+        }
+        present = run.committed.physical | {r.physical for r in run.created.values()}
+        data_schema = self.names.data_schema(run.stage)
+        for physical in sorted(present - keep):
+            self.execute(self.dialect.drop_table(table(data_schema, physical)), phase="cleanup")
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @property
+    def sqlglot_dialect(self) -> Any:
+        return self.dialect.sqlglot
+
+    @property
+    def sqlalchemy_dialect(self) -> tuple[str, str]:  # type: ignore[override]
+        return self.dialect.sqlalchemy
+
+    def sql_table(self, ref: TableRef) -> exp.Table:
+        physical = self.names.physical(ref.name, ref.key)
+        data_schema = self.names.data_schema(ref.stage)
+        self.store.logical[(data_schema, physical)] = (
+            self.names.schema(ref.stage),
+            self.names.view(ref.name),
+        )
+        return table(data_schema, physical)
+
+    def column_types(self, ref: TableRef) -> list[tuple[str, str]]:
+        target = self.sql_table(ref)
+        text = self.store.columns.get((target.db, target.name))
+        columns = metadata.decode_columns(text)
+        if columns is None:
+            text = self._catalogue_columns(target.db, [target.name]).get(target.name)
+            columns = metadata.decode_columns(text)
+            if columns is None:
+                raise StoreError(f"table {ref.name!r} of stage {ref.stage!r} does not exist")
+            self._learned[(ref.stage, ref.key)] = text  # type: ignore[assignment]
+        return columns
+
+    def read_arrow(self, ref: TableRef, limit: int | None = None) -> pa.Table:
+        query = exp.select("*").from_(self.sql_table(ref))
+        if limit is not None:
+            query = query.limit(limit)
+        return self.connection.read_arrow(self.dialect.render(query))
+
+    def render(self, expression: exp.Expression) -> str:
+        return self.dialect.render(expression)
+
+    def parse_sql(self, sql: str) -> exp.Query:
+        import sqlglot
+
+        tree = sqlglot.parse_one(sql, read=self.dialect.sqlglot)
+        if not isinstance(tree, exp.Query):
+            raise StoreError(f"expected a SELECT query, got: {sql[:200]}")
+        return tree
+
+    def canonical_sql(self, query: exp.Expression | str) -> str:
+        return self.store.canonical_sql(query)
+
+    @property
+    def ibis(self) -> Any:
+        if self._ibis is None:
+            self._ibis = self.dialect.ibis_backend(self.connection)
+        return self._ibis
+
+    def close(self) -> None:
+        backend, self._ibis = self._ibis, None
+        try:
+            if backend is not None and backend.con is not getattr(self.connection, "con", None):
+                backend.disconnect()  # a backend with a connection of its own
+        finally:
+            self.connection.close()
