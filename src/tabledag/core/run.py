@@ -63,12 +63,16 @@ def run_flow(
                         runner.run_stage(stage, locks, session)
         finally:
             locks.close()
-    except TabledagError:
-        raise
     except Exception as error:
+        earlier = runner.result.exception  # the Result is lost with this error: keep its failure
+        if earlier is not None and earlier is not error:
+            error.add_note(f"an earlier failure in this run: {mask_url(str(earlier))}")
+        if isinstance(error, TabledagError):
+            raise
+        after = "" if earlier is None else f" (after an earlier failure: {mask_url(str(earlier))})"
         raise StoreError(
             f"running flow {flow.name!r} failed: {type(error).__name__}: "
-            f"{mask_url(str(error).strip())}"
+            f"{mask_url(str(error).strip())}{after}"
         ) from error
     return runner.result
 

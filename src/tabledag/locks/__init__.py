@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import LockError, StoreError
+from ..errors import LockError, StoreConnectionError, StoreError
 
 logger = logging.getLogger("tabledag.locks")
 
@@ -91,8 +91,8 @@ def file_lock(path: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
 
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise StoreError(
+    except OSError as error:  # e.g. a regular file where a directory must be
+        raise StoreConnectionError(
             f"cannot create the directory for the lock file {path}: {error}"
         ) from error
     lock = _file_locks.setdefault(path, filelock.FileLock(path, thread_local=False))

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
 from ..errors import LockError, StoreError
 from . import DEFAULT_TIMEOUT, Locks, held
+
+logger = logging.getLogger("tabledag.locks")
 
 
 class LockSql(Protocol):
@@ -53,9 +56,10 @@ class AdvisoryLocks(Locks):
     @contextmanager
     def _hold(self, name: str, what: str, *, shared: bool = False) -> Iterator[None]:
         key = self._key(name)
+        connection = self.connection  # a failure to connect is a StoreConnectionError as it is
         try:
             for statement in self._sql.lock(key, shared=shared, timeout=self.timeout):
-                self.connection.execute(statement)
+                connection.execute(statement)
         except Exception as error:
             if self._sql.is_timeout(error):
                 raise LockError(
@@ -64,8 +68,20 @@ class AdvisoryLocks(Locks):
                 ) from error
             raise StoreError(f"could not lock {what}: {type(error).__name__}: {error}") from error
         unlock = self._sql.unlock(key, shared=shared)
-        with held(lambda: self.connection.execute(unlock), what):
+        with held(lambda: self._release(connection, unlock, what), what):
             yield
+
+    def _release(self, connection: Any, unlock: str, what: str) -> None:
+        """Unlock on `connection`; if the connection was lost, the server released its locks
+        with it, so there is nothing to release (and no error to raise over the run's own)."""
+        try:
+            connection.execute(unlock)
+        except Exception as error:
+            if not getattr(connection, "closed", False):
+                raise
+            if self._conn is connection:
+                self._conn = None
+            logger.warning("%s was released with its lost connection (%s)", what, error)
 
     @property
     def _instance(self) -> str:
@@ -93,7 +109,8 @@ class AdvisoryLocks(Locks):
             yield False
             return
         unlock = self._sql.unlock(key, shared=False)
-        with held(lambda: self.connection.execute(unlock), "the cleanup lock"):
+        connection, what = self.connection, "the cleanup lock"
+        with held(lambda: self._release(connection, unlock, what), what):
             yield True
 
     def close(self) -> None:

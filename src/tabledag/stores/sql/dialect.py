@@ -10,9 +10,9 @@ dialect module is a declaration block and a few overrides; it knows nothing of t
 from __future__ import annotations
 
 import difflib
-import importlib.util
+import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -62,10 +62,16 @@ class Connection(ABC):
 
     @abstractmethod
     def load_arrow(
-        self, statements: list[str], source: str, target: tuple[str, str], data: pa.Table
+        self,
+        statements: list[str],
+        source: str,
+        target: tuple[str, str],
+        data: pa.Table,
+        checkpoint: Callable[[str], None],
     ) -> None:
         """Run `statements`, which create `target` (and may select from `source`, under which
-        `data` is visible to them), then bulk-load `data` into it unless they did."""
+        `data` is visible to them), then bulk-load `data` into it unless they did; call
+        `checkpoint` after each step with what it sent."""
 
     @abstractmethod
     def read_arrow(self, sql: str) -> pa.Table:
@@ -165,12 +171,21 @@ class Dialect:
         """Release what the dialect holds across sessions (e.g. a shared database)."""
 
     def require_driver(self) -> None:
-        """Fail with the extra to install where no driver module can be imported."""
-        if self.drivers and not any(importlib.util.find_spec(m) for m in self.drivers):
+        """Fail with the extra to install where no driver module can be imported.
+
+        Imports rather than `find_spec`: a driver that is found but cannot load (psycopg
+        without libpq, a blocked import) is as missing as one not installed."""
+        problems = []
+        for module in self.drivers:
+            try:
+                importlib.import_module(module)
+                return
+            except ImportError as error:
+                problems.append(f"{module}: {error}")
+        if problems:
             extra = f"pip install 'tabledag[{self.extra}]'" if self.extra else "install a driver"
             raise StoreConnectionError(
-                f"no {self.name} driver is installed (looked for {', '.join(self.drivers)}); "
-                f"run {extra}"
+                f"no {self.name} driver can be imported ({'; '.join(problems)}); run {extra}"
             )
 
     # -- statements -----------------------------------------------------------------------------

@@ -78,8 +78,13 @@ class SQLSession(StoreSession):
             source, target, data = arrow
             if self.store.print_sql:
                 logger.info("LOAD %d rows into %s", data.num_rows, self.dialect.render(target))
-            self.connection.load_arrow(rendered, source, (target.db, target.name), data)
-            self.store.fault_point(phase, "\n".join(rendered))
+            self.connection.load_arrow(
+                rendered,
+                source,
+                (target.db, target.name),
+                data,
+                lambda sql: self.store.fault_point(phase, sql),
+            )
             return []
         if self.dialect.supports_batches and len(rendered) > 1:
             rendered = [";\n".join(rendered)]
@@ -240,9 +245,9 @@ class SQLSession(StoreSession):
             name = self.names.view(f"{target.name}_idx{i}")
             self.execute(self.dialect.create_index(target, name, list(columns)), phase="write")
 
-    def _ensure_schema(self, schema: str) -> None:
+    def _ensure_schema(self, schema: str, phase: str = "write") -> None:
         if schema not in self._schemas:
-            self.execute(self.dialect.create_schema(schema), phase="write")
+            self.execute(self.dialect.create_schema(schema), phase=phase)
             self._schemas.add(schema)
 
     def _register(self, stage: str, record: TableRecord) -> TableRef:
@@ -306,7 +311,7 @@ class SQLSession(StoreSession):
         for stage, columns in learned.items():
             statements += metadata.column_statements(meta, stage, columns)
         try:
-            self._ensure_schema(schema)
+            self._ensure_schema(schema, "commit")
             self.execute(plan.prepare, phase="commit")
             self._wait_for_older_snapshots()
             self._commit_with_retries(statements)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -43,12 +44,18 @@ class DuckDBConnection(Connection):
         return self.con.execute(sql).fetchall()
 
     def load_arrow(
-        self, statements: list[str], source: str, target: tuple[str, str], data: pa.Table
+        self,
+        statements: list[str],
+        source: str,
+        target: tuple[str, str],
+        data: pa.Table,
+        checkpoint: Callable[[str], None],
     ) -> None:
         self.con.register(source, data)
         try:
             for sql in statements:
                 self.con.execute(sql)
+                checkpoint(sql)
         finally:
             self.con.unregister(source)
 

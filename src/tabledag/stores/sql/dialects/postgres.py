@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -94,11 +95,18 @@ class PostgresConnection(Connection):
         return self._bulk
 
     def load_arrow(
-        self, statements: list[str], source: str, target: tuple[str, str], data: pa.Table
+        self,
+        statements: list[str],
+        source: str,
+        target: tuple[str, str],
+        data: pa.Table,
+        checkpoint: Callable[[str], None],
     ) -> None:
         for sql in statements:
             self.execute(sql)
+            checkpoint(sql)
         self._loader.append(self.bulk, target[0], target[1], data)
+        checkpoint(f"COPY {len(data)} rows")
 
     def read_arrow(self, sql: str) -> pa.Table:
         return self._loader.read(self.bulk, sql)
@@ -231,6 +239,8 @@ class Postgres(Dialect):
 
         def connect() -> Connection:
             self.require_driver()
+            if self.args.get("create_database_if_not_exists"):
+                self._create_database()  # the lock connection is the first a run opens
             try:
                 return PostgresLockConnection(self.uri)
             except Exception as error:
@@ -327,6 +337,11 @@ class PostgresLockConnection:
             return cursor.fetchall() if cursor.description else []
         finally:
             cursor.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is gone (the server released its advisory locks then)."""
+        return bool(self.con.closed)
 
     def close(self) -> None:
         self.con.close()
