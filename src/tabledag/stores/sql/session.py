@@ -26,29 +26,49 @@ from ...cache.hashing import arrow_hash
 from ...errors import CommitError, StoreError, UnsupportedTypeError
 from ...outputs import Table, TableRef
 from ...util import mask_url
-from ..base import Eager, Lazy, Output, Raw, StageRun, Stored, StoreSession, TableRecord
+from ..base import (
+    Eager,
+    Lazy,
+    Output,
+    Raw,
+    StageRun,
+    Stored,
+    StoreSession,
+    TableFiles,
+    TableRecord,
+    TableStore,
+    TaskRecord,
+)
 from . import metadata
-from .dialect import Verbatim, table
+from .dialect import table
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from ...locks import Locks
-    from .store import SQLTableStore
+    from .catalogue import Catalogue
+    from .dialect import Connection
+    from .physical import PhysicalTables
 
 logger = logging.getLogger("tabledag.store")
 
-_arrow_sources = iter(range(1 << 62))
-
 
 class SQLSession(StoreSession):
-    store: SQLTableStore
+    """A session over a catalogue database; `physical` says where table data lives."""
 
-    def __init__(self, store: SQLTableStore) -> None:
+    def __init__(
+        self,
+        store: TableStore,
+        catalogue: Catalogue,
+        physical: PhysicalTables,
+        connection: Connection,
+    ) -> None:
         self.store = store
-        self.dialect = store.dialect
-        self.names = store.names
-        self.connection = self.dialect.connect()
+        self.catalogue = catalogue
+        self.dialect = catalogue.dialect
+        self.names = catalogue.names
+        self.physical = physical
+        self.connection = connection
         self._ibis: Any = None
         self._schemas: set[str] = set()
         self._learned: dict[tuple[str, str], str] = {}
@@ -71,12 +91,12 @@ class SQLSession(StoreSession):
         if isinstance(statements, exp.Expression):
             statements = [statements]
         rendered = [self.dialect.render(s) for s in statements]
-        if self.store.print_sql:
+        if self.catalogue.print_sql:
             for sql in rendered:
                 logger.info("SQL: %s", mask_url(sql))
         if arrow is not None:
             source, target, data = arrow
-            if self.store.print_sql:
+            if self.catalogue.print_sql:
                 logger.info("LOAD %d rows into %s", data.num_rows, self.dialect.render(target))
             self.connection.load_arrow(
                 rendered,
@@ -112,9 +132,9 @@ class SQLSession(StoreSession):
 
     def setup(self, locks: Locks) -> None:
         """Create the metadata schema and tables, or add columns an older version lacks."""
-        if self.store.is_setup:
+        if self.catalogue.is_setup:
             return
-        schema = self.store.metadata_schema
+        schema = self.catalogue.metadata_schema
         found = self._metadata_columns(schema)
         missing = metadata.missing_columns(found)
         if missing:
@@ -125,7 +145,7 @@ class SQLSession(StoreSession):
                     self.execute(
                         metadata.setup_statements(schema, missing, self.dialect), phase="setup"
                     )
-        self.store.is_setup = True
+        self.catalogue.is_setup = True
 
     def _metadata_columns(self, schema: str) -> list[tuple[str, str]]:
         rows = self.execute(self.dialect.list_columns(schema, list(metadata.TABLES)))
@@ -134,16 +154,16 @@ class SQLSession(StoreSession):
     # -- stage lifecycle ------------------------------------------------------------------------
 
     def begin_stage(self, stage: str) -> StageRun:
-        queries = metadata.select_statements(self.store.metadata_schema, stage)
+        queries = metadata.select_statements(self.catalogue.metadata_schema, stage)
         rows = {name: self.execute(query) for name, query in queries.items()}
         data_schema = self.names.data_schema(stage)
-        physical = frozenset(r[0] for r in self.execute(self.dialect.list_tables(data_schema)))
+        physical = self.physical.present(self, stage)
         if physical:
             self._schemas.add(data_schema)
         committed = metadata.committed_stage(stage, rows, physical)
         for record in committed.tables.values():
             if record.columns:
-                self.store.columns[(data_schema, record.physical)] = record.columns
+                self.catalogue.columns[(data_schema, record.physical)] = record.columns
         return StageRun(committed)
 
     def write(
@@ -155,7 +175,7 @@ class SQLSession(StoreSession):
             return self._write_arrow(run, table_, output.data, force, options)
         if isinstance(output, Raw):
             key = keys.raw_key(run.stage, table_.name, task_key, output.sql, options)
-            return self._write(run, table_, key, Verbatim(this=output.sql), sql=output.sql)
+            return self._write(run, table_, key, sql=output.sql)
         assert isinstance(output, Lazy)
         found_by = None
         if output.fingerprint is not None and force is None:
@@ -168,9 +188,7 @@ class SQLSession(StoreSession):
         sql = self.dialect.render(output.build())
         key = keys.lazy_key(run.stage, table_.name, task_key, sql, options)
         columns = metadata.encode_columns(output.columns) if output.columns else None
-        return self._write(
-            run, table_, key, Verbatim(this=sql), sql=sql, columns=columns, fingerprint=found_by
-        )
+        return self._write(run, table_, key, sql=sql, columns=columns, fingerprint=found_by)
 
     def _write_arrow(
         self, run: StageRun, table_: Table, data: pa.Table, force: str | None, options: Any
@@ -187,20 +205,20 @@ class SQLSession(StoreSession):
                 "type) before returning the table. Nothing was written."
             )
         key = keys.eager_key(run.stage, table_.name, arrow_hash(data), force, options)
-        return self._write(run, table_, key, None, data=data)
+        return self._write(run, table_, key, data=data)
 
     def _write(
         self,
         run: StageRun,
         table_: Table,
         key: str,
-        query: exp.Query | None,
         *,
         data: pa.Table | None = None,
         sql: str | None = None,
         columns: str | None = None,
         fingerprint: str | None = None,
     ) -> Stored:
+        """Create the physical table for `key` (from `data`, else from `sql`) unless it is kept."""
         assert table_.name is not None
         record = run.known(key)
         if record is not None:
@@ -215,35 +233,20 @@ class SQLSession(StoreSession):
         try:
             self._ensure_schema(data_schema)
             if physical in run.committed.physical:  # left behind by a failed or killed run
-                self.execute(self.dialect.drop_table(target), phase="write")
+                self.physical.drop(self, run.stage, target, "write")
             if data is not None:
-                source = f"__tabledag_arrow_{next(_arrow_sources)}"
-                self.execute(
-                    self.dialect.load_arrow(target, data.schema, source),
-                    phase="write",
-                    arrow=(source, target, data),
-                )
+                self.physical.create_from_arrow(self, run.stage, target, data, table_)
             else:
-                assert query is not None
-                self.execute(self.dialect.create_table_as(target, query), phase="write")
-            self._add_constraints(table_, target)
+                assert sql is not None
+                self.physical.create_from_query(self, run.stage, target, sql, table_)
         except Exception as error:
             raise StoreError(
                 f"writing table {name!r} of stage {run.stage!r} failed: "
                 f"{type(error).__name__}: {mask_url(str(error).strip())}"
             ) from error
         if columns:
-            self.store.columns[(data_schema, physical)] = columns
+            self.catalogue.columns[(data_schema, physical)] = columns
         return Stored(self._register(run.stage, record), record, hit=False)
-
-    def _add_constraints(self, table_: Table, target: exp.Table) -> None:
-        if table_.primary_key:
-            self.execute(
-                self.dialect.add_primary_key(target, list(table_.primary_key)), phase="write"
-            )
-        for i, columns in enumerate(table_.indexes or ()):
-            name = self.names.view(f"{target.name}_idx{i}")
-            self.execute(self.dialect.create_index(target, name, list(columns)), phase="write")
 
     def _ensure_schema(self, schema: str, phase: str = "write") -> None:
         if schema not in self._schemas:
@@ -253,7 +256,7 @@ class SQLSession(StoreSession):
     def _register(self, stage: str, record: TableRecord) -> TableRef:
         """The reference, with its logical name remembered for canonical SQL."""
         data_schema = self.names.data_schema(stage)
-        self.store.logical[(data_schema, record.physical)] = (
+        self.catalogue.logical[(data_schema, record.physical)] = (
             self.names.schema(stage),
             record.view_name,
         )
@@ -294,7 +297,7 @@ class SQLSession(StoreSession):
             removed,
             {v: table(data_schema, r.physical) for v, r in run.views.items()},
         )
-        meta = self.store.metadata_schema
+        meta = self.catalogue.metadata_schema
         statements = [
             *plan.in_transaction,
             *metadata.commit_statements(
@@ -316,6 +319,8 @@ class SQLSession(StoreSession):
             self._wait_for_older_snapshots()
             self._commit_with_retries(statements)
             self.execute(plan.finish, phase="commit")
+            tables, tasks = _records_now(run, generation, new_tables)
+            self.physical.committed(self, run.stage, generation, tables, tasks)
         except CommitError:
             raise
         except Exception as error:
@@ -384,7 +389,7 @@ class SQLSession(StoreSession):
             per_table.setdefault(name, []).append((column, kind))
         found = {name: metadata.encode_columns(columns) for name, columns in per_table.items()}
         for name, text in found.items():
-            self.store.columns[(schema, name)] = text
+            self.catalogue.columns[(schema, name)] = text
         return found
 
     def _take_learned(self) -> dict[str, dict[str, str]]:
@@ -395,7 +400,7 @@ class SQLSession(StoreSession):
         return learned
 
     def collect_garbage(self, run: StageRun, generation: int, *, drop: bool) -> None:
-        meta = self.store.metadata_schema
+        meta = self.catalogue.metadata_schema
         self.execute(metadata.forget_statements(meta, run.stage, generation - 1), phase="cleanup")
         if not drop:
             return
@@ -421,7 +426,7 @@ class SQLSession(StoreSession):
     def sql_table(self, ref: TableRef) -> exp.Table:
         physical = self.names.physical(ref.name, ref.key)
         data_schema = self.names.data_schema(ref.stage)
-        self.store.logical[(data_schema, physical)] = (
+        self.catalogue.logical[(data_schema, physical)] = (
             self.names.schema(ref.stage),
             self.names.view(ref.name),
         )
@@ -429,7 +434,7 @@ class SQLSession(StoreSession):
 
     def column_types(self, ref: TableRef) -> list[tuple[str, str]]:
         target = self.sql_table(ref)
-        text = self.store.columns.get((target.db, target.name))
+        text = self.catalogue.columns.get((target.db, target.name))
         columns = metadata.decode_columns(text)
         if columns is None:
             text = self._catalogue_columns(target.db, [target.name]).get(target.name)
@@ -440,10 +445,12 @@ class SQLSession(StoreSession):
         return columns
 
     def read_arrow(self, ref: TableRef, limit: int | None = None) -> pa.Table:
-        query = exp.select("*").from_(self.sql_table(ref))
-        if limit is not None:
-            query = query.limit(limit)
-        return self.connection.read_arrow(self.dialect.render(query))
+        return self.physical.read_arrow(self, self.sql_table(ref), limit)
+
+    def table_files(self, ref: TableRef) -> TableFiles:
+        if not self.physical.files:
+            return super().table_files(ref)
+        return self.physical.table_files(self, ref.stage, self.names.physical(ref.name, ref.key))
 
     def render(self, expression: exp.Expression) -> str:
         return self.dialect.render(expression)
@@ -457,7 +464,7 @@ class SQLSession(StoreSession):
         return tree
 
     def canonical_sql(self, query: exp.Expression | str) -> str:
-        return self.store.canonical_sql(query)
+        return self.catalogue.canonical_sql(query)
 
     @property
     def ibis(self) -> Any:
@@ -472,3 +479,26 @@ class SQLSession(StoreSession):
                 backend.disconnect()  # a backend with a connection of its own
         finally:
             self.connection.close()
+
+
+def _records_now(
+    run: StageRun, generation: int, new_tables: list[TableRecord]
+) -> tuple[list[TableRecord], list[TaskRecord]]:
+    """The stage's records after a commit at `generation`: this generation's and the one before
+    (what cleanup keeps)."""
+    created = {r.key: r for r in new_tables}
+    now = [
+        dataclasses.replace(created.get(r.key, r), generation=generation)
+        for r in run.views.values()
+    ]
+    shown = {r.key for r in now}
+    previous = run.committed.generation
+    now += [
+        r for r in run.committed.tables.values() if r.generation == previous and r.key not in shown
+    ]
+    tasks = [dataclasses.replace(t, generation=generation) for t in run.tasks.values()]
+    ran = {(t.task, t.task_key) for t in tasks}
+    tasks += [
+        t for k, t in run.committed.tasks.items() if t.generation == previous and k not in ran
+    ]
+    return now, tasks

@@ -1,0 +1,115 @@
+"""Where a physical table's data lives: the one thing the SQL store, the parquet store and the
+in-memory store do differently.
+
+`SQLSession` keeps the catalogue (metadata records, stage views, commits, cleanup order) and
+asks a `PhysicalTables` to create, list, read and drop the immutable tables behind it. Every
+physical table is reachable in the catalogue database under one SQL name
+(`<stage>__data.<name>__<key>`), so lazy queries, ibis and SQLAlchemy inputs work the same over
+all of them: a real table here (`DatabaseTables`), a view over parquet files (stores/parquet/),
+a view over Arrow data in memory (stores/memory.py).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from .dialect import Verbatim
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ...outputs import Table
+    from ..base import TableFiles, TableRecord, TaskRecord
+    from .session import SQLSession
+
+_arrow_sources = iter(range(1 << 62))
+
+
+class PhysicalTables(ABC):
+    """Creates, lists, reads and drops physical tables for one session."""
+
+    files: bool = False
+    """Whether tables are files frame libraries can read directly (`table_files`)."""
+
+    @abstractmethod
+    def present(self, session: SQLSession, stage: str) -> frozenset[str]:
+        """Names of the physical tables of `stage` that exist (orphans included)."""
+
+    @abstractmethod
+    def create_from_query(
+        self, session: SQLSession, stage: str, target: exp.Table, sql: str, table_: Table
+    ) -> None:
+        """Create `target` from a SELECT statement (rendered SQL text)."""
+
+    @abstractmethod
+    def create_from_arrow(
+        self, session: SQLSession, stage: str, target: exp.Table, data: pa.Table, table_: Table
+    ) -> None:
+        """Create `target` holding `data`."""
+
+    @abstractmethod
+    def drop(self, session: SQLSession, stage: str, target: exp.Table, phase: str) -> None:
+        """Remove `target` (it may be half-written, or gone already)."""
+
+    def read_arrow(self, session: SQLSession, target: exp.Table, limit: int | None) -> pa.Table:
+        query = exp.select("*").from_(target)
+        if limit is not None:
+            query = query.limit(limit)
+        return session.connection.read_arrow(session.dialect.render(query))
+
+    def committed(
+        self,
+        session: SQLSession,
+        stage: str,
+        generation: int,
+        tables: Sequence[TableRecord],
+        tasks: Sequence[TaskRecord],
+    ) -> None:
+        """After a stage committed: `tables` and `tasks` are its records now."""
+
+    def table_files(self, session: SQLSession, stage: str, physical: str) -> TableFiles:
+        raise NotImplementedError
+
+
+class DatabaseTables(PhysicalTables):
+    """Real tables in the database: CREATE TABLE AS, the dialect's bulk load, DROP TABLE."""
+
+    def present(self, session: SQLSession, stage: str) -> frozenset[str]:
+        schema = session.names.data_schema(stage)
+        return frozenset(r[0] for r in session.execute(session.dialect.list_tables(schema)))
+
+    def create_from_query(
+        self, session: SQLSession, stage: str, target: exp.Table, sql: str, table_: Table
+    ) -> None:
+        statements = session.dialect.create_table_as(target, Verbatim(this=sql))
+        session.execute(statements, phase="write")
+        self._add_constraints(session, target, table_)
+
+    def create_from_arrow(
+        self, session: SQLSession, stage: str, target: exp.Table, data: pa.Table, table_: Table
+    ) -> None:
+        source = f"__tabledag_arrow_{next(_arrow_sources)}"
+        statements = session.dialect.load_arrow(target, data.schema, source)
+        session.execute(statements, phase="write", arrow=(source, target, data))
+        self._add_constraints(session, target, table_)
+
+    def drop(self, session: SQLSession, stage: str, target: exp.Table, phase: str) -> None:
+        session.execute(session.dialect.drop_table(target), phase=phase)
+
+    def _add_constraints(self, session: SQLSession, target: exp.Table, table_: Table) -> None:
+        dialect = session.dialect
+        if table_.primary_key:
+            statements = dialect.add_primary_key(target, list(table_.primary_key))
+            session.execute(statements, phase="write")
+        for i, columns in enumerate(table_.indexes or ()):
+            name = session.names.view(f"{target.name}_idx{i}")
+            session.execute(dialect.create_index(target, name, list(columns)), phase="write")
+
+
+def view_over(target: exp.Table, source: exp.Expression) -> exp.Expression:
+    """`CREATE VIEW target AS SELECT * FROM source` (for layers whose data lives elsewhere)."""
+    return exp.Create(this=target, kind="VIEW", expression=exp.select("*").from_(source))
