@@ -31,7 +31,11 @@ REQUIRE_ENV = "TABLEDAG_REQUIRE_SERVICES"
 STORE_KINDS = [
     "duckdb",
     pytest.param("postgres", marks=pytest.mark.postgres),
+    "parquet",
+    "memory",
 ]
+"""Every store the behaviour suite runs against: SQLTableStore on DuckDB and on Postgres,
+ParquetTableStore on local disk (with a DuckDB catalogue file), ArrowTableStore in memory."""
 
 _postgres_problem: list[str | None] = []
 """Cached result of the one reachability check per session ([] = not checked yet)."""
@@ -77,12 +81,57 @@ class StoreTarget:
 
     def config(self, **extra: Any) -> Config:
         """A new `Config` on the same database and schemas (e.g. `config(print_sql=True)`)."""
-        return create_basic_config(self.url, **{**self.store_args, **extra})
+        args = {**self.store_args, **extra}
+        if self.kind == "parquet":
+            spec = {"class": "tabledag.ParquetTableStore", "args": {"url": self.url, **args}}
+            return Config("pipeline", spec)
+        if self.kind == "memory":
+            spec = {"class": "tests.conftest:memory_store", "args": {"name": self.url, **args}}
+            return Config("pipeline", spec)
+        return create_basic_config(self.url, **args)
+
+    def faulty(self, **faults: Any) -> Config:
+        """A config on the same target whose store stops, records or signals at fault points
+        (see tests/faults.py)."""
+        if self.kind == "memory":
+            spec = {"class": "tests.conftest:memory_store", "args": {"name": self.url, **faults}}
+            return Config("pipeline", spec)
+        cls = "FaultyParquetStore" if self.kind == "parquet" else "FaultyStore"
+        args = {"url": self.url, **self.store_args, **faults}
+        return Config("pipeline", {"class": f"tests.faults:{cls}", "args": args})
+
+    @property
+    def constraints(self) -> bool:
+        """Whether the store keeps primary keys and indexes (files and Arrow cannot)."""
+        return self.kind in ("duckdb", "postgres")
+
+
+_memory_stores: dict[str, Any] = {}
+
+
+def memory_store(
+    name: str, instance_id: str = "pipeline", print_sql: bool = False, **faults: Any
+) -> Any:
+    """One ArrowTableStore per test target: every `target.config()` must see the same tables,
+    as every config of a database does."""
+    from .faults import FaultyArrowStore
+
+    store = _memory_stores.get(name)
+    if store is None:
+        store = _memory_stores[name] = FaultyArrowStore(instance_id=instance_id)
+    store.catalogue.print_sql = print_sql
+    store.set_faults(**faults)
+    return store
 
 
 def _make_target(kind: str, directory: Path) -> StoreTarget:
     if kind == "duckdb":
         return StoreTarget("duckdb", f"duckdb:///{directory}/db.duckdb")
+    if kind == "parquet":
+        files = {"parquet_base_path": f"{directory}/files"}
+        return StoreTarget("parquet", f"duckdb:///{directory}/catalogue.duckdb", files)
+    if kind == "memory":
+        return StoreTarget("memory", f"memory-{uuid.uuid4().hex}")
     if kind == "postgres":
         problem = _postgres_unavailable()
         if problem is not None:
@@ -113,13 +162,22 @@ def store_kind(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture
-def target(store_kind: str, tmp_path: Path) -> Iterator[StoreTarget]:
-    """The test's own database (duckdb file) or schema prefix (postgres)."""
-    t = _make_target(store_kind, tmp_path)
-    yield t
+def _release(t: StoreTarget) -> None:
     if t.kind == "postgres":
         _drop_prefixed_schemas(t.url, t.schema_prefix)
+    if t.kind == "memory":
+        store = _memory_stores.pop(t.url, None)
+        if store is not None:
+            store.close()
+
+
+@pytest.fixture
+def target(store_kind: str, tmp_path: Path) -> Iterator[StoreTarget]:
+    """The test's own database (duckdb file), schema prefix (postgres), parquet directory with
+    its catalogue, or in-memory store."""
+    t = _make_target(store_kind, tmp_path)
+    yield t
+    _release(t)
 
 
 @pytest.fixture
@@ -139,5 +197,4 @@ def module_target(
     """Like `target`, shared by the tests of one module (for one expensive flow run)."""
     t = _make_target(request.param, tmp_path_factory.mktemp(request.param))
     yield t
-    if t.kind == "postgres":
-        _drop_prefixed_schemas(t.url, t.schema_prefix)
+    _release(t)

@@ -8,13 +8,23 @@ from tabledag import Config
 
 
 def query(config: Config, sql: str) -> list[tuple]:
-    """Run `sql` on a fresh connection to the config's database; return all rows."""
+    """Run `sql` on a fresh connection to the config's database; return all rows.
+
+    An in-memory store has no outside: there the query goes through the store's own DuckDB
+    connection (the only one that sees its Arrow tables)."""
+    from tabledag import ArrowTableStore, ParquetTableStore
+
     store = config.store
+    if isinstance(store, ArrowTableStore):
+        with store.session() as session:
+            return session.connection.execute(sql)
     if store.dialect.name == "duckdb":
         import duckdb
 
         con = duckdb.connect(store.dialect.database)
         try:
+            if isinstance(store, ParquetTableStore) and not store.location.is_local:
+                con.register_filesystem(store.fs)
             return con.execute(sql).fetchall()
         finally:
             con.close()
@@ -35,8 +45,23 @@ def qname(*parts: str) -> str:
 
 
 def physical_tables(config: Config, stage: str) -> set[str]:
-    """Names of the base tables in the stage's `__data` schema."""
-    schema = config.store.data_schema_name(stage)
+    """Names of the physical tables of a stage: base tables in its `__data` schema, the
+    parquet files in its directory, or the Arrow tables an in-memory store holds."""
+    from tabledag import ArrowTableStore, ParquetTableStore
+
+    store = config.store
+    schema = store.data_schema_name(stage)
+    if isinstance(store, ArrowTableStore):
+        return {name for s, name in store.tables if s == schema}
+    if isinstance(store, ParquetTableStore):
+        directory = store.location.path(store.schema_name(stage))
+        store.fs.invalidate_cache(directory)
+        if not store.fs.exists(directory):
+            return set()
+        names = store.fs.ls(directory, detail=False)
+        return {
+            n.rsplit("/", 1)[-1].removesuffix(".parquet") for n in names if n.endswith(".parquet")
+        }
     rows = query(
         config,
         "SELECT table_name FROM information_schema.tables "

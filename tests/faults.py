@@ -19,7 +19,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from tabledag import SQLTableStore
+from tabledag import ArrowTableStore, ParquetTableStore, SQLTableStore
 
 PHASES = ("write", "commit", "cleanup")
 """Phases in which a stop must never damage a committed stage."""
@@ -29,25 +29,29 @@ class SimulatedCrash(BaseException):
     """Stands in for a kill at a fault point."""
 
 
-class FaultyStore(SQLTableStore):
-    def __init__(
+class Faults:
+    """The `fault_point` behaviour, mixed into each store class below."""
+
+    record: str | None = None
+    crash_at: tuple[Any, ...] | None = None
+    kill_at: tuple[Any, ...] | None = None
+    signal_at: tuple[Any, ...] | None = None
+
+    def set_faults(
         self,
-        url: str,
-        *,
         record: str | None = None,
         crash_at: list[Any] | None = None,
         kill_at: list[Any] | None = None,
         signal_at: list[Any] | None = None,
-        **args: Any,
-    ) -> None:
-        super().__init__(url, **args)
-        extra = {"record": record, "crash_at": crash_at, "kill_at": kill_at, "signal_at": signal_at}
-        self._init_args.update({k: v for k, v in extra.items() if v is not None})
+    ) -> dict[str, Any]:
+        """Apply fault settings; returns them, to travel with the store's arguments."""
         self.record = record
         self.crash_at = tuple(crash_at) if crash_at else None
         self.kill_at = tuple(kill_at) if kill_at else None
         self.signal_at = tuple(signal_at) if signal_at else None
         self.seen: dict[str, int] = {}
+        given = {"record": record, "crash_at": crash_at, "kill_at": kill_at}
+        return {k: v for k, v in {**given, "signal_at": signal_at}.items() if v is not None}
 
     def fault_point(self, phase: str, statement: str) -> None:
         index = self.seen.get(phase, 0)
@@ -61,6 +65,32 @@ class FaultyStore(SQLTableStore):
             os.kill(os.getpid(), signal.SIGKILL)
         if self.crash_at == (phase, index):
             raise SimulatedCrash(f"crash after {phase} statement {index}: {statement[:80]}")
+
+
+_FAULTS = ("record", "crash_at", "kill_at", "signal_at")
+
+
+class FaultyStore(Faults, SQLTableStore):
+    def __init__(self, url: str, **args: Any) -> None:
+        faults = {k: args.pop(k) for k in _FAULTS if k in args}
+        super().__init__(url, **args)
+        self._init_args.update(self.set_faults(**faults))
+
+
+class FaultyParquetStore(Faults, ParquetTableStore):
+    def __init__(self, url: str, **args: Any) -> None:
+        faults = {k: args.pop(k) for k in _FAULTS if k in args}
+        super().__init__(url, **args)
+        self._init_args.update(self.set_faults(**faults))
+
+
+class FaultyArrowStore(Faults, ArrowTableStore):
+    """The in-memory store of the tests: its fault settings change in place, since every
+    config of one test target must share one store object."""
+
+    def __init__(self, **args: Any) -> None:
+        super().__init__(**args)
+        self.set_faults()
 
 
 def faulty_config(url: str, **args: Any) -> Any:

@@ -12,7 +12,9 @@ import pytest
 import tabledag
 
 PUBLIC_NAMES = {
+    "ArrowTableStore",
     "CanMatResult",
+    "CommitError",
     "CanRetResult",
     "Config",
     "ConfigError",
@@ -24,13 +26,16 @@ PUBLIC_NAMES = {
     "LockError",
     "RawSql",
     "Result",
+    "ParquetTableStore",
     "SQLTableStore",
     "Stage",
+    "StoreConnectionError",
     "StoreError",
     "Table",
     "TableHook",
     "TabledagError",
     "TaskFailedError",
+    "UnsupportedTypeError",
     "create_basic_config",
     "materialize",
 }

@@ -34,7 +34,6 @@ from tabledag import (
     Config,
     FinalTaskState,
     Flow,
-    SQLTableStore,
     Stage,
     TabledagError,
     TaskFailedError,
@@ -45,6 +44,7 @@ from . import regression_tasks as rt
 from . import tasks
 from .conftest import StoreTarget, postgres_url
 from .dbutil import physical_tables, qname, query, read_view, view_target
+from .faults import recorded_points
 
 COMPLETED = FinalTaskState.COMPLETED
 CACHE_VALID = FinalTaskState.CACHE_VALID
@@ -393,11 +393,13 @@ def _options(config: Config, stage: str, view: str) -> tuple[bool, set[tuple[str
 
 
 def test_changing_table_options_on_unchanged_data_takes_effect(
-    config: Config, monkeypatch: pytest.MonkeyPatch
+    target: StoreTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """13.10: adding `primary_key` / `indexes` to a lazy task and to an unversioned eager task
     whose data did not change re-runs them, and the key and index exist afterwards; a run with
-    the same options again leaves them cached."""
+    the same options again leaves them cached. (Parquet files and Arrow tables hold no keys or
+    indexes: there the options still rebuild the table, as part of its cache key.)"""
+    config = target.config()
     with Flow("f") as flow:
         with Stage("s"):
             source = rt.five_rows()
@@ -407,8 +409,9 @@ def test_changing_table_options_on_unchanged_data_takes_effect(
 
     first = flow.run(config=config)
     assert first.successful, first.exception
-    assert _options(config, "t", "keyed_lazy") == (False, set())
-    assert _options(config, "s", "keyed_eager") == (False, set())
+    if target.constraints:
+        assert _options(config, "t", "keyed_lazy") == (False, set())
+        assert _options(config, "s", "keyed_eager") == (False, set())
     before = {"lazy": view_target(config, "t", "keyed_lazy")}
     before["eager"] = view_target(config, "s", "keyed_eager")
 
@@ -418,8 +421,9 @@ def test_changing_table_options_on_unchanged_data_takes_effect(
     assert second.successful, second.exception
     assert second.task_states[lazy] is COMPLETED
     wanted = (True, {("name",), ("name", "id")})
-    assert _options(config, "t", "keyed_lazy") == wanted
-    assert _options(config, "s", "keyed_eager") == wanted
+    if target.constraints:
+        assert _options(config, "t", "keyed_lazy") == wanted
+        assert _options(config, "s", "keyed_eager") == wanted
     after = {"lazy": view_target(config, "t", "keyed_lazy")}
     after["eager"] = view_target(config, "s", "keyed_eager")
     assert after["lazy"] != before["lazy"] and after["eager"] != before["eager"]
@@ -685,23 +689,9 @@ def test_missing_postgres_driver_names_the_extra(tmp_path: Path) -> None:
 # -- 13.24 cached SQLAlchemy reruns read no column types ------------------------------------------
 
 
-class CountingStore(SQLTableStore):
-    """Writes every statement its sessions send (`phase<TAB>statement` as JSON lines) to
-    `record`."""
-
-    def __init__(self, url: str, *, record: str, **args: Any) -> None:
-        super().__init__(url, **args)
-        self._init_args["record"] = record
-        self.record = record
-
-    def fault_point(self, phase: str, statement: str) -> None:
-        with open(self.record, "a", encoding="utf-8") as out:
-            out.write(json.dumps([phase, statement]) + "\n")
-
-
 def counting_config(target: StoreTarget, record: Path) -> Config:
-    args = {"url": target.url, "record": str(record), **target.store_args}
-    return Config("pipeline", {"class": "tests.test_regressions:CountingStore", "args": args})
+    """A config whose store writes every statement its sessions send to `record`."""
+    return target.faulty(record=str(record))
 
 
 def test_cached_sqlalchemy_rerun_reads_no_column_types(target: StoreTarget, tmp_path: Path) -> None:
@@ -720,11 +710,10 @@ def test_cached_sqlalchemy_rerun_reads_no_column_types(target: StoreTarget, tmp_
     for n in (1, 2):
         record = tmp_path / f"run{n}.jsonl"
         config = counting_config(target, record)
-        assert isinstance(config.store, CountingStore)
         result = flow.run(config=config)
         assert result.successful, result.exception
-        lines = record.read_text().splitlines() if record.exists() else []
-        runs.append((config, result, [json.loads(line) for line in lines]))
+        points = recorded_points(record) if record.exists() else []
+        runs.append((config, result, [(phase, sql) for phase, _, sql in points]))
     config, result, statements = runs[1]
     assert result.task_states[first] is CACHE_VALID
     assert result.task_states[second] is CACHE_VALID
@@ -733,7 +722,8 @@ def test_cached_sqlalchemy_rerun_reads_no_column_types(target: StoreTarget, tmp_
     meta = config.store.metadata_schema
     unquoted = [sql.lower().replace('"', "") for _, sql in statements]
     reads = [s for s in unquoted if "information_schema.columns" in s or "pg_attribute" in s]
-    assert any(meta in s for s in reads), reads  # the filter sees the setup check, so works
+    if target.kind != "memory":  # (one store object: its second run checks no setup again)
+        assert any(meta in s for s in reads), reads  # the filter sees the setup check: it works
     assert [s for s in reads if meta not in s] == []
     for _, result, _ in runs:
         result.close()

@@ -22,6 +22,8 @@ _EXPORTS = {
     "Config": "tabledag.config",
     "create_basic_config": "tabledag.config",
     "SQLTableStore": "tabledag.stores.sql",
+    "ParquetTableStore": "tabledag.stores.parquet",
+    "ArrowTableStore": "tabledag.stores.memory",
     "TableHook": "tabledag.hooks.base",
     "CanMatResult": "tabledag.hooks.base",
     "CanRetResult": "tabledag.hooks.base",
@@ -32,6 +34,9 @@ _EXPORTS = {
     "HookError": "tabledag.errors",
     "TaskFailedError": "tabledag.errors",
     "StoreError": "tabledag.errors",
+    "StoreConnectionError": "tabledag.errors",
+    "UnsupportedTypeError": "tabledag.errors",
+    "CommitError": "tabledag.errors",
     "LockError": "tabledag.errors",
 }
 
@@ -57,15 +62,20 @@ if TYPE_CHECKING:
     from .core.result import FinalTaskState, Result
     from .core.task import materialize
     from .errors import (
+        CommitError,
         ConfigError,
         DeclarationError,
         DuplicateNameError,
         HookError,
         LockError,
+        StoreConnectionError,
         StoreError,
         TabledagError,
         TaskFailedError,
+        UnsupportedTypeError,
     )
     from .hooks.base import CanMatResult, CanRetResult, TableHook
     from .outputs import RawSql, Table
+    from .stores.memory import ArrowTableStore
+    from .stores.parquet import ParquetTableStore
     from .stores.sql import SQLTableStore

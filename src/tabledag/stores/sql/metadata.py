@@ -239,3 +239,36 @@ def _literal(value: str | None) -> exp.Expression:
 def _now() -> exp.Expression:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     return exp.cast(exp.Literal.string(now), exp.DataType.build("TIMESTAMP"))
+
+
+def replace_stage_statements(
+    schema: str,
+    stage: str,
+    generation: int,
+    tables: Sequence[TableRecord],
+    tasks: Sequence[TaskRecord],
+) -> list[exp.Expression]:
+    """Make a stage's records exactly these (rebuilding a catalogue from a manifest)."""
+    s, now = exp.Literal.string(stage), _now()
+    at_stage = _col("stage").eq(s)
+    statements: list[exp.Expression] = [
+        exp.delete(_table(schema, name), where=at_stage) for name in TABLES
+    ]
+    gen = exp.Literal.number(generation)
+    statements.append(exp.insert(exp.values([(s, gen, now)]), _table(schema, "stages")))
+    if tables:
+        rows = [
+            (s, *map(_literal, (r.key, r.name, r.view_name, r.physical)),
+             exp.Literal.number(r.generation), now,
+             *map(_literal, (r.columns, r.fingerprint, r.sql)))
+            for r in tables
+        ]  # fmt: skip
+        statements.append(exp.insert(exp.values(rows), _table(schema, "tables")))
+    if tasks:
+        rows = [
+            (s, *map(_literal, (t.task, t.task_key, t.outputs, t.inputs)),
+             exp.Literal.number(t.generation), now)
+            for t in tasks
+        ]  # fmt: skip
+        statements.append(exp.insert(exp.values(rows), _table(schema, "tasks")))
+    return statements

@@ -35,6 +35,10 @@ class PhysicalTables(ABC):
     files: bool = False
     """Whether tables are files frame libraries can read directly (`table_files`)."""
 
+    def prepare(self, session: SQLSession) -> None:
+        """When a run starts (under its run lock): bring the catalogue up to date with data that
+        lives outside it (the parquet store adopts what other processes committed)."""
+
     @abstractmethod
     def present(self, session: SQLSession, stage: str) -> frozenset[str]:
         """Names of the physical tables of `stage` that exist (orphans included)."""
@@ -55,7 +59,9 @@ class PhysicalTables(ABC):
     def drop(self, session: SQLSession, stage: str, target: exp.Table, phase: str) -> None:
         """Remove `target` (it may be half-written, or gone already)."""
 
-    def read_arrow(self, session: SQLSession, target: exp.Table, limit: int | None) -> pa.Table:
+    def read_arrow(
+        self, session: SQLSession, stage: str, target: exp.Table, limit: int | None
+    ) -> pa.Table:
         query = exp.select("*").from_(target)
         if limit is not None:
             query = query.limit(limit)

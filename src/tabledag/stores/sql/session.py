@@ -131,21 +131,20 @@ class SQLSession(StoreSession):
     # -- metadata setup -------------------------------------------------------------------------
 
     def setup(self, locks: Locks) -> None:
-        """Create the metadata schema and tables, or add columns an older version lacks."""
-        if self.catalogue.is_setup:
-            return
-        schema = self.catalogue.metadata_schema
-        found = self._metadata_columns(schema)
-        missing = metadata.missing_columns(found)
-        if missing:
-            with locks.setup():
-                missing = metadata.missing_columns(self._metadata_columns(schema))
-                if missing:
-                    self.execute(self.dialect.create_schema(schema), phase="setup")
-                    self.execute(
-                        metadata.setup_statements(schema, missing, self.dialect), phase="setup"
-                    )
-        self.catalogue.is_setup = True
+        """Create the metadata schema and tables, or add columns an older version lacks; then
+        let the physical tables bring the catalogue up to date."""
+        if not self.catalogue.is_setup:
+            schema = self.catalogue.metadata_schema
+            missing = metadata.missing_columns(self._metadata_columns(schema))
+            if missing:
+                with locks.setup():
+                    missing = metadata.missing_columns(self._metadata_columns(schema))
+                    if missing:
+                        self.execute(self.dialect.create_schema(schema), phase="setup")
+                        statements = metadata.setup_statements(schema, missing, self.dialect)
+                        self.execute(statements, phase="setup")
+            self.catalogue.is_setup = True
+        self.physical.prepare(self)
 
     def _metadata_columns(self, schema: str) -> list[tuple[str, str]]:
         rows = self.execute(self.dialect.list_columns(schema, list(metadata.TABLES)))
@@ -411,7 +410,7 @@ class SQLSession(StoreSession):
         present = run.committed.physical | {r.physical for r in run.created.values()}
         data_schema = self.names.data_schema(run.stage)
         for physical in sorted(present - keep):
-            self.execute(self.dialect.drop_table(table(data_schema, physical)), phase="cleanup")
+            self.physical.drop(self, run.stage, table(data_schema, physical), "cleanup")
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -445,7 +444,7 @@ class SQLSession(StoreSession):
         return columns
 
     def read_arrow(self, ref: TableRef, limit: int | None = None) -> pa.Table:
-        return self.physical.read_arrow(self, self.sql_table(ref), limit)
+        return self.physical.read_arrow(self, ref.stage, self.sql_table(ref), limit)
 
     def table_files(self, ref: TableRef) -> TableFiles:
         if not self.physical.files:

@@ -1,0 +1,152 @@
+"""Physical tables as parquet files, each shown in the DuckDB catalogue by a view.
+
+`<root>/<stage schema>/<name>__<key16>.parquet` holds the data, written once: eager outputs by
+pyarrow straight from Arrow, lazy outputs by DuckDB's `COPY (query) TO ... (FORMAT parquet)`.
+`<stage>__data.<name>__<key16>` is a view `SELECT * FROM read_parquet('<file>')`, so lazy
+queries, ibis and SQLAlchemy inputs see a table as in any SQL store, while frame inputs read
+the file itself. The files are the truth: what exists is what the directory lists.
+
+Primary keys and indexes have no place in a parquet file; they are part of the cache key (a
+changed key rewrites the table) but not enforced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from ..base import TableFiles
+from ..sql.dialect import Verbatim
+from ..sql.physical import PhysicalTables, view_over
+from . import manifest
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ...outputs import Table
+    from ..base import TableRecord, TaskRecord
+    from ..sql.session import SQLSession
+    from .location import Location
+
+SUFFIX = ".parquet"
+
+
+class ParquetFiles(PhysicalTables):
+    files = True
+
+    def __init__(self, location: Location, fs: Any) -> None:
+        self.location = location
+        self.fs = fs
+        self._made: set[str] = set()
+
+    # -- names ----------------------------------------------------------------------------------
+
+    def directory(self, session: SQLSession, stage: str) -> str:
+        return self.location.path(session.names.schema(stage))
+
+    def file(self, session: SQLSession, stage: str, physical: str) -> str:
+        return self.location.path(session.names.schema(stage), physical + SUFFIX)
+
+    def url(self, session: SQLSession, stage: str, physical: str) -> str:
+        return self.location.url(session.names.schema(stage), physical + SUFFIX)
+
+    def scan(self, session: SQLSession, stage: str, physical: str) -> exp.Expression:
+        url = exp.Literal.string(self.url(session, stage, physical))
+        return exp.Table(this=exp.ReadParquet(expressions=[url]))
+
+    # -- PhysicalTables -------------------------------------------------------------------------
+
+    def prepare(self, session: SQLSession) -> None:
+        from .sync import sync
+
+        sync(session, self)
+
+    def present(self, session: SQLSession, stage: str) -> frozenset[str]:
+        directory = self.directory(session, stage)
+        self.fs.invalidate_cache(directory)  # another process may have written since
+        try:
+            names = self.fs.ls(directory, detail=False)
+        except FileNotFoundError:
+            return frozenset()
+        return frozenset(n.rsplit("/", 1)[-1][: -len(SUFFIX)] for n in names if n.endswith(SUFFIX))
+
+    def create_from_query(
+        self, session: SQLSession, stage: str, target: exp.Table, sql: str, table_: Table
+    ) -> None:
+        self._ensure_directory(session, stage)
+        url = self.url(session, stage, target.name)
+        copy = exp.Copy(
+            this=exp.Subquery(this=Verbatim(this=sql)),
+            kind=False,
+            files=[exp.Literal.string(url)],
+            params=[exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("parquet"))],
+        )
+        session.execute(copy, phase="write")
+        self._show(session, stage, target)
+
+    def create_from_arrow(
+        self, session: SQLSession, stage: str, target: exp.Table, data: pa.Table, table_: Table
+    ) -> None:
+        import pyarrow.parquet as pq
+
+        self._ensure_directory(session, stage)
+        path = self.file(session, stage, target.name)
+        pq.write_table(data, path, filesystem=self.fs)
+        session.store.fault_point("write", f"WRITE {path}")
+        self._show(session, stage, target)
+
+    def _show(self, session: SQLSession, stage: str, target: exp.Table) -> None:
+        view = view_over(target, self.scan(session, stage, target.name))
+        view.set("replace", True)
+        session.execute(view, phase="write")
+
+    def drop(self, session: SQLSession, stage: str, target: exp.Table, phase: str) -> None:
+        """The view first, then the file: a stop in between leaves an orphan file, which the
+        directory listing shows and the next cleanup removes."""
+        session.execute(session.dialect.drop_view(target), phase=phase)
+        path = self.file(session, stage, target.name)
+        if self.fs.exists(path):
+            self.fs.rm(path)
+        session.store.fault_point(phase, f"DELETE {path}")
+
+    def read_arrow(
+        self, session: SQLSession, stage: str, target: exp.Table, limit: int | None
+    ) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        path = self.file(session, stage, target.name)
+        if limit is None:
+            return pq.read_table(path, filesystem=self.fs)
+        import pyarrow.dataset as ds
+
+        return ds.dataset(path, filesystem=self.fs, format="parquet").head(limit)
+
+    def table_files(self, session: SQLSession, stage: str, physical: str) -> TableFiles:
+        return TableFiles(
+            paths=(self.url(session, stage, physical),),
+            filesystem=None if self.location.is_local else self.fs,
+            storage_options=self.location.polars_options(),
+        )
+
+    def committed(
+        self,
+        session: SQLSession,
+        stage: str,
+        generation: int,
+        tables: Sequence[TableRecord],
+        tasks: Sequence[TaskRecord],
+    ) -> None:
+        self._ensure_directory(session, stage)
+        path = self.location.path(session.names.schema(stage), manifest.NAME)
+        manifest.write(self.fs, path, manifest.dumps(stage, generation, list(tables), list(tasks)))
+        session.store.fault_point("commit", f"MANIFEST {path}")
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _ensure_directory(self, session: SQLSession, stage: str) -> None:
+        directory = self.directory(session, stage)
+        if directory not in self._made:
+            self.fs.makedirs(directory, exist_ok=True)
+            self._made.add(directory)
