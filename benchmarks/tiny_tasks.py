@@ -1,9 +1,10 @@
 """Per-task overhead: 200 tiny lazy tasks in 5 stages of 40, each a trivial filter/projection of
 the previous task's output, chained; on a fresh database.
 
-Variants: tasks taking `ibis.Table` inputs and returning ibis expressions, and tasks taking `str`
-inputs (the input's qualified name) and returning SQL text. The first task of the chain returns
-a 10-row VALUES query as SQL text.
+Variants: tasks taking `ibis.Table` inputs and returning ibis expressions; tasks taking `str`
+inputs (the input's qualified name) and returning SQL text; and tasks taking `sqlalchemy.Table`
+inputs and returning `sqlalchemy.select(...)` over them. The first task of the chain returns a
+10-row VALUES query as SQL text.
 
 Timed (whole `flow.run`, per task): the fresh run; the fully cached rerun with the same `Config`
 (the store object is reused); the cached rerun with a new `Config` (a new store object); and the
@@ -12,8 +13,9 @@ caches; imports and declaration excluded). Reference: the same 200 `CREATE TABLE
 (plus the 5 `CREATE SCHEMA`) run directly on a raw connection to a fresh database (DuckDB;
 psycopg2 for Postgres), including connecting and closing.
 
-Also profiles one fresh and one cached run (ibis variant) with cProfile; with `--save` the full
-profile goes to `benchmarks/results/tiny_tasks_profile[_postgres].txt`.
+Also profiles a fresh run and cached reruns of every variant with cProfile, and prints the ibis
+variant's and the SQLAlchemy variant's; with `--save` the full profile goes to
+`benchmarks/results/tiny_tasks_profile[_postgres].txt`.
 
     python -m benchmarks.tiny_tasks [--store duckdb|postgres] [--quick] [--save]
 """
@@ -52,8 +54,14 @@ def task_names(n_stages: int, per_stage: int) -> list[tuple[str, str]]:
     return [(f"s{s}", f"t{s}_{i:02d}") for s in range(n_stages) for i in range(per_stage)]
 
 
+VARIANTS = ("ibis", "sql", "sqlalchemy")
+PRINTED = ("ibis", "sqlalchemy")
+"""The variants whose profiles are printed (all go to the results file with `--save`)."""
+
+
 def build_flow(variant: str, n_stages: int, per_stage: int) -> Any:
     import ibis
+    import sqlalchemy as sa
 
     from tabledag import Flow, Stage, materialize
 
@@ -67,11 +75,20 @@ def build_flow(variant: str, n_stages: int, per_stage: int) -> Any:
         def step(t: Any) -> Any:
             return t.filter(t.v > -1.0).select("id", "v", "s")
 
-    else:
+    elif variant == "sql":
 
         @materialize(lazy=True, input_type=str)
         def step(t: str) -> str:
             return f"SELECT id, v, s FROM {t} WHERE v > -1.0"
+
+    elif variant == "sqlalchemy":
+
+        @materialize(lazy=True, input_type=sa.Table)
+        def step(t: sa.Table) -> Any:
+            return sa.select(t.c.id, t.c.v, t.c.s).where(t.c.v > -1.0)
+
+    else:
+        raise ValueError(f"unknown variant {variant!r} (one of {', '.join(VARIANTS)})")
 
     with Flow(f"tiny_{variant}") as flow:
         previous = None
@@ -130,33 +147,47 @@ def _check(result: Any, expect: set[str], what: str) -> None:
 
 
 BREAKDOWN: list[tuple[str, str, str]] = [
-    # (label, path fragment, function name); the outermost matching function counts
+    # (label, path fragment, function name); the outermost matching function counts. Store
+    # functions match anywhere under tabledag/stores/ (the session, the store and its parts).
     ("flow.run, total", "tabledag/core/run.py", "run_flow"),
     ("  connect", "tabledag/stores/sql/dialects/", "connect"),
-    ("  metadata setup (CREATE ... IF NOT EXISTS)", "tabledag/stores/sql/store.py", "setup"),
-    ("  stage start: read metadata, list tables", "tabledag/stores/sql/store.py", "_load_stage"),
+    ("  metadata setup (CREATE ... IF NOT EXISTS)", "tabledag/stores/", "setup"),
+    ("  stage start: read metadata, list tables", "tabledag/stores/", "begin_stage"),
     ("  run one task (x tasks)", "tabledag/core/run.py", "_run_task"),
-    ("    inputs: store.retrieve", "tabledag/stores/sql/store.py", "retrieve"),
-    ("      ibis table lookup (store.ibis_table)", "tabledag/stores/sql/store.py", "ibis_table"),
-    ("      ibis backend creation (store.ibis)", "tabledag/stores/sql/store.py", "ibis"),
-    ("    the task function (ibis/SQL text building)", "benchmarks/tiny_tasks.py", "step"),
-    ("    output: store.store_output", "tabledag/stores/sql/store.py", "store_output"),
+    ("    inputs: session.retrieve", "tabledag/stores/", "retrieve"),
+    ("      ibis table building (IbisTableHook.retrieve)", "tabledag/hooks/ibis.py", "retrieve"),
+    ("        ibis backend creation (session.ibis)", "tabledag/stores/", "ibis"),
+    ("      sa.Table building (SQLAlchemyTableHook.retrieve)", "hooks/sqlalchemy.py", "retrieve"),
+    ("      input column types (session.column_types)", "tabledag/stores/", "column_types"),
+    ("    the task function (builds the query)", "benchmarks/tiny_tasks.py", "step"),
+    ("    output: session.materialize (the output's hook)", "tabledag/stores/", "materialize"),
+    ("      ibis hook (IbisTableHook.materialize)", "tabledag/hooks/ibis.py", "materialize"),
+    ("        ibis fingerprint", "tabledag/hooks/ibis_fingerprint.py", "fingerprint"),
+    ("        memtable check (_has_memtable)", "tabledag/hooks/ibis.py", "_has_memtable"),
+    ("      SQLAlchemy -> sqlglot (_to_sqlglot)", "tabledag/hooks/sqlalchemy.py", "_to_sqlglot"),
+    ("        SQLAlchemy compile (ClauseElement.compile)", "sqlalchemy/sql/elements.py", "compile"),
+    ("      parse SQL text (session.parse_sql)", "tabledag/stores/", "parse_sql"),
+    ("      sqlglot parsing (parse_one, every caller)", "sqlglot/__init__.py", "parse_one"),
+    ("    output: session.write", "tabledag/stores/", "write"),
     ("      ibis -> sqlglot (tabledag _compile)", "tabledag/hooks/ibis.py", "_compile"),
     ("        ibis compiler (to_sqlglot)", "ibis/backends/sql/compilers/", "to_sqlglot"),
-    ("      memtable check (_has_memtable)", "tabledag/hooks/ibis.py", "_has_memtable"),
-    ("      parse SQL text (store.parse_sql)", "tabledag/stores/sql/store.py", "parse_sql"),
     ("      canonical SQL", "tabledag/cache/canonical_sql.py", "canonical_sql"),
     ("      cache key (stable_hash)", "tabledag/cache/hashing.py", "stable_hash"),
-    ("      CREATE TABLE AS etc. (store._write)", "tabledag/stores/sql/store.py", "_write"),
-    ("  stage commit (commit_stage)", "tabledag/stores/sql/store.py", "commit_stage"),
-    ("    drop old tables (_collect_garbage)", "tabledag/stores/sql/store.py", "_collect_garbage"),
-    ("  close (store.close)", "tabledag/stores/sql/store.py", "close"),
+    ("      CREATE TABLE AS etc. (session._write)", "tabledag/stores/", "_write"),
+    ("  stage commit (commit_stage)", "tabledag/stores/", "commit_stage"),
+    ("  drop old tables (collect_garbage)", "tabledag/stores/", "collect_garbage"),
+    ("  close (session.close)", "tabledag/stores/", "close"),
     (
         "    ibis backend disconnect (DuckDB: closes the connection, checkpoint)",
         "ibis/backends/sql/__init__.py",
         "disconnect",
     ),
-    ("all SQL: store.execute", "tabledag/stores/sql/store.py", "execute"),
+    (
+        "catalogue column queries (_catalogue_columns: inputs, commit)",
+        "tabledag/stores/",
+        "_catalogue_columns",
+    ),
+    ("all SQL: session.execute", "tabledag/stores/", "execute"),
     ("  in the driver (Connection.execute)", "tabledag/stores/sql/dialects/", "execute"),
     ("  rendering sqlglot trees (Dialect.render)", "tabledag/stores/sql/dialect.py", "render"),
 ]
@@ -192,7 +223,8 @@ def profile(
 ) -> list[str]:
     """Profile a fresh run, a cached rerun, a cached rerun with a new store object (in this
     process) and a cached rerun in a new process, per variant; write everything to the results
-    file if `save` and return what to print (the ibis variant's fresh and cached runs)."""
+    file if `save` and return what to print (the fresh and cached runs of the ibis variant, and
+    where the time goes in those of the SQLAlchemy variant)."""
     from tabledag import Config
 
     text_file, printed = [], []
@@ -208,7 +240,7 @@ def profile(
                 f"#### {variant} variant, {label}: top {top} by {sort} time\n"
                 f"{_trim(stream.getvalue())}"
             )
-        if print_it:
+        if print_it and variant == "ibis":
             stream = io.StringIO()
             pstats.Stats(stats_source, stream=stream).sort_stats("cumulative").print_stats(
                 top_print
@@ -217,6 +249,7 @@ def profile(
                 f"{label} ({variant} variant, {target.kind}), top {top_print} by cumulative "
                 f"time:\n{_trim(stream.getvalue())}"
             )
+        if print_it:
             printed.append(
                 f"{label} ({variant} variant, {target.kind}), where the time goes ({note}):"
                 f"\n{table}"
@@ -235,7 +268,7 @@ def profile(
                 result = flow.run(config=config)
                 profiler.disable()
                 _check(result, {"COMPLETED", "CACHE_VALID"}, f"profile {label}")
-                add(variant, label, profiler, variant == "ibis" and "store" not in label)
+                add(variant, label, profiler, variant in PRINTED and "store" not in label)
         # the cached rerun as the first run of a new process: one-time costs included
         with target.fresh() as db, tempfile.TemporaryDirectory() as tmp:
             n_stages = len({stage for stage, _ in flow_tasks(flow)})
@@ -243,7 +276,7 @@ def profile(
             _child_run(variant, db.url, n_stages, per_stage, "COMPLETED,CACHE_VALID")
             prof = str(Path(tmp) / "child.prof")
             _child_run(variant, db.url, n_stages, per_stage, "CACHE_VALID", profile_to=prof)
-            add(variant, "cached rerun, new process", prof, variant == "ibis")
+            add(variant, "cached rerun, new process", prof, variant in PRINTED)
     printed = [b for b in printed if "top" not in b.split("\n")[0] or "new process" not in b]
     suffix = "" if target.kind == "duckdb" else f"_{target.kind}"
     path = c.RESULTS / f"tiny_tasks_profile{suffix}.txt"
@@ -312,6 +345,7 @@ def _child_run(
         "import json, sys, time\n"
         "t0 = time.perf_counter()\n"
         f"{_PREIMPORT['duckdb' if url.startswith('duckdb') else 'postgres']}\n"
+        f"{_PREIMPORT_VARIANT.get(variant, '')}\n"
         "import tabledag.stores.sql\n"
         "from tabledag import create_basic_config\n"
         "from benchmarks.tiny_tasks import build_flow, _check\n"
@@ -344,6 +378,11 @@ _PREIMPORT = {
     "postgres": "import psycopg2, pyarrow, ibis, sqlglot.dialects.postgres; ibis.postgres\n"
     "try:\n    import adbc_driver_postgresql.dbapi\nexcept ImportError:\n    pass",
 }
+_PREIMPORT_VARIANT = {
+    # SQLAlchemy tasks compile with SQLAlchemy's PostgreSQL dialect on both stores, and sqlglot
+    # reads that SQL as postgres
+    "sqlalchemy": "import sqlalchemy.dialects.postgresql, sqlglot.dialects.postgres",
+}
 
 
 def body(report: c.Report, target: c.Target, args: Any) -> None:
@@ -354,7 +393,7 @@ def body(report: c.Report, target: c.Target, args: Any) -> None:
     reps = args.reps or (2 if args.quick else 7)
     report.params.update(tasks=n_tasks, stages=n_stages, reps=reps, warmup=1)
     statements = raw_statements(n_stages, per_stage)
-    flows = {v: build_flow(v, n_stages, per_stage) for v in ("ibis", "sql")}
+    flows = {v: build_flow(v, n_stages, per_stage) for v in VARIANTS}
 
     def raw_setup() -> Any:
         ctx = target.fresh()
@@ -469,9 +508,9 @@ def body(report: c.Report, target: c.Target, args: Any) -> None:
         "fresh run / cached rerun: the same process ran the flow before (in-process caches "
         "warm); new store object: a new Config, as a second config in the same process; "
         "new process: the first flow.run in a new Python process (cold in-process caches); "
-        "importing the libraries (duckdb/psycopg2, pyarrow, ibis, sqlglot, tabledag) and "
-        f"declaring the flow are not timed (they took {statistics.median(_child_imports) * 1e3:.0f}"
-        " ms there)",
+        "importing the libraries (duckdb/psycopg2, pyarrow, ibis, sqlglot, SQLAlchemy, tabledag) "
+        "and declaring the flow are not timed (they took "
+        f"{statistics.median(_child_imports) * 1e3:.0f} ms there)",
     ]
     report.blocks += profile(target, flows, n_tasks, save=args.save)
 

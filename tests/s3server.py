@@ -148,9 +148,10 @@ def start_moto_server(
 
     log = _RequestLog()
     werkzeug_logger = logging.getLogger("werkzeug")
-    werkzeug_logger.addHandler(log)  # a handler of ours: werkzeug adds no stderr handler
+    werkzeug_logger.addHandler(log)  # with a handler there, werkzeug adds no stderr handler
     werkzeug_logger.setLevel(logging.INFO)
-    werkzeug_logger.propagate = False  # request lines stay out of pytest's log capture
+    werkzeug_logger.propagate = False  # not to the root logger's handlers (pytest still
+    # captures them per test and shows them with a failure: the requests that test made)
 
     server = _Server(ip_address=ip_address, port=port, verbose=False)
     starter = threading.Thread(target=server.start, name="moto-start", daemon=True)
@@ -178,8 +179,9 @@ def start_moto_server(
             )
         else:
             return MotoServer(endpoint, host, bound_port, server, log)
-    with contextlib.suppress(Exception):
-        server.stop()
+        with contextlib.suppress(Exception):
+            server.stop()  # it listens but does not answer: shut it down
+    # (a thread that never got going is a daemon and is left alone: joining it could hang)
     werkzeug_logger.removeHandler(log)
     raise S3ServerUnavailable(problem)
 
@@ -225,7 +227,18 @@ def require_server() -> MotoServer:
     try:
         return get_server()
     except S3ServerUnavailable as error:
-        unavailable(str(error))
+        problem = str(error)
+    unavailable(problem)  # outside the except: no chained traceback in the report
+
+
+SCRUBBED_ENV_SET = (
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_METADATA_ENDPOINT",
+)
+"""The `AWS_*` variables `scrub_aws_env` sets (all others are removed)."""
 
 
 def scrub_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -245,7 +258,7 @@ def scrub_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # botocore, AWS SDK (pyarrow)
     monkeypatch.setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", _DEAD_ENDPOINT)  # botocore
     monkeypatch.setenv("AWS_METADATA_ENDPOINT", _DEAD_ENDPOINT)  # object_store (polars)
-    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    assert {n for n in os.environ if n.upper().startswith("AWS_")} == set(SCRUBBED_ENV_SET)
     for name in ("NO_PROXY", "no_proxy"):
         current = os.environ.get(name, "")
         monkeypatch.setenv(name, ",".join(filter(None, [current, "127.0.0.1", "localhost"])))

@@ -46,6 +46,12 @@ def requests_for(server: MotoServer, since: int, fragment: str) -> list[str]:
     return [line for line in server.requests(since) if fragment in line]
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    row = con.execute(sql, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def duck(fs=None, **config) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={**NO_EXTENSIONS, **config})
     if fs is not None:
@@ -65,17 +71,8 @@ def test_fixture_reaches_moto_over_http(s3: S3Bucket, s3_server: MotoServer) -> 
     s3.fs.pipe(s3.path("hello.txt"), b"hello")
     assert requests_for(s3_server, mark, f"PUT /{s3.name}/hello.txt ")
     assert s3.new_fs().cat(s3.path("hello.txt")) == b"hello"
-    assert not any(k.startswith("AWS_") and k not in s3server_env_set() for k in os.environ)
-
-
-def s3server_env_set() -> set[str]:
-    return {
-        "AWS_CONFIG_FILE",
-        "AWS_SHARED_CREDENTIALS_FILE",
-        "AWS_EC2_METADATA_DISABLED",
-        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-        "AWS_METADATA_ENDPOINT",
-    }
+    left = {k for k in os.environ if k.upper().startswith("AWS_")}
+    assert left == set(s3server.SCRUBBED_ENV_SET)  # only what the scrub itself set
 
 
 def test_buckets_are_per_test_and_cleaned_up(s3_server: MotoServer) -> None:
@@ -94,6 +91,12 @@ def test_unavailable_server_skips_or_fails(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv(s3server.REQUIRE_ENV, "1")
     with pytest.raises(pytest.fail.Exception, match="TABLEDAG_REQUIRE_SERVICES=1"):
         s3server.unavailable("no loopback")
+
+
+def test_missing_moto_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "moto.server", None)  # as if moto[server] were missing
+    with pytest.raises(s3server.S3ServerUnavailable, match=r"pip install -e '\.\[test\]'"):
+        s3server.start_moto_server()
 
 
 def test_start_failure_is_reported_not_hung() -> None:
@@ -157,11 +160,13 @@ def test_copy_is_server_side_and_mv_is_copy_then_delete(
     mark = s3_server.mark()
     s3.fs.copy(s3.path("tmp/m.json"), s3.path("a/m.json"))
     assert not requests_for(s3_server, mark, f"GET /{s3.name}/tmp/m.json")  # no download
+    assert requests_for(s3_server, mark, f"PUT /{s3.name}/a/m.json ")  # CopyObject
     assert reader.cat(s3.path("a/m.json")) == b"whole"
     mark = s3_server.mark()
     s3.fs.mv(s3.path("tmp/m.json"), s3.path("b/m.json"))
-    assert requests_for(s3_server, mark, f"PUT /{s3.name}/b/m.json ")
-    assert requests_for(s3_server, mark, "DELETE") or requests_for(s3_server, mark, "delete")
+    writes = [line for line in s3_server.requests(mark) if '"PUT' in line or '"POST' in line]
+    assert len(writes) == 2  # CopyObject, then DeleteObjects: two requests, not one rename
+    assert f"PUT /{s3.name}/b/m.json " in writes[0] and "?delete " in writes[1]
     assert reader.cat(s3.path("b/m.json")) == b"whole"
     assert not reader.exists(s3.path("tmp/m.json"))
 
@@ -234,9 +239,14 @@ def test_pyarrow_timing_fsspec_wrapped_native(s3: S3Bucket) -> None:
         "PyFileSystem(FSSpecHandler(s3fs))": pafs.PyFileSystem(pafs.FSSpecHandler(s3.fs)),
         "pyarrow.fs.S3FileSystem (native)": native,
     }
+    for number, filesystem in enumerate(filesystems.values()):  # warm up each client
+        pq.write_table(
+            small_table(), s3.path(f"timing/warm{number}.parquet"), filesystem=filesystem
+        )
+        pq.read_table(s3.path(f"timing/warm{number}.parquet"), filesystem=filesystem)
     print()
-    for label, filesystem in filesystems.items():
-        path = s3.path(f"timing/{abs(hash(label))}.parquet")
+    for number, (label, filesystem) in enumerate(filesystems.items()):
+        path = s3.path(f"timing/t{number}.parquet")
         started = time.perf_counter()
         pq.write_table(table, path, filesystem=filesystem)
         written = time.perf_counter()
@@ -273,7 +283,8 @@ def test_polars_storage_options_read_scan_write(s3: S3Bucket) -> None:
     scan = pl.scan_parquet(files, storage_options=options)
     assert scan.select(pl.len()).collect().item() == 6
     assert pl.scan_parquet(s3.url("pl/*.parquet"), storage_options=options).collect().height == 6
-    # the minimum: endpoint, key, secret (http:// endpoint allowed without aws_allow_http)
+    # enough for moto: endpoint, key, secret (an http:// endpoint needs no aws_allow_http;
+    # real S3 needs the region too)
     minimum = {
         k: options[k] for k in ("aws_endpoint_url", "aws_access_key_id", "aws_secret_access_key")
     }
@@ -302,22 +313,21 @@ def test_duckdb_registered_s3fs_reads_views_and_copies(s3: S3Bucket) -> None:
     con = duck(s3.fs)
     assert con.list_filesystems() == ["s3"]  # s3fs' protocols are ("s3", "s3a")
     x = sql_literal(s3.url("d/x.parquet"))
-    assert con.execute(f"SELECT count(*) FROM read_parquet({x})").fetchone() == (3,)
+    assert scalar(con, f"SELECT count(*) FROM read_parquet({x})") == 3
     s3a = sql_literal("s3a://" + s3.path("d/x.parquet"))
-    assert con.execute(f"SELECT count(*) FROM read_parquet({s3a})").fetchone() == (3,)
+    assert scalar(con, f"SELECT count(*) FROM read_parquet({s3a})") == 3
     con.execute(f"CREATE VIEW v AS SELECT * FROM read_parquet({x})")
     y = sql_literal(s3.url("d/y.parquet"))
     con.execute(f"COPY (SELECT a * 10 AS a, b FROM v) TO {y} (FORMAT parquet)")
-    assert pq.read_table(s3.path("d/y.parquet"), filesystem=s3.new_fs()).column(
-        "a"
-    ).to_pylist() == [10, 20, 30]
+    copied = pq.read_table(s3.path("d/y.parquet"), filesystem=s3.new_fs())
+    assert copied.column("a").to_pylist() == [10, 20, 30]
     both = f"read_parquet([{x}, {y}])"
-    assert con.execute(f"SELECT count(*) FROM {both}").fetchone() == (6,)
+    assert scalar(con, f"SELECT count(*) FROM {both}") == 6
     glob = sql_literal(s3.url("d/*.parquet"))
-    assert con.execute(f"SELECT count(*) FROM read_parquet({glob})").fetchone() == (6,)
+    assert scalar(con, f"SELECT count(*) FROM read_parquet({glob})") == 6
     z = s3.url("d/z.parquet")
     con.execute("COPY (SELECT 1 AS a) TO ? (FORMAT parquet)", [z])  # COPY TO takes a parameter
-    assert con.execute("SELECT count(*) FROM read_parquet(?)", [z]).fetchone() == (1,)
+    assert scalar(con, "SELECT count(*) FROM read_parquet(?)", [z]) == 1
     with pytest.raises(duckdb.Error, match="can't be prepared"):
         con.execute("CREATE VIEW w AS SELECT * FROM read_parquet(?)", [z])  # a view does not
     loaded = con.execute("SELECT extension_name FROM duckdb_extensions() WHERE loaded OR installed")
@@ -338,19 +348,17 @@ def test_duckdb_without_registered_fs_wants_httpfs(s3: S3Bucket, tmp_path: Path)
         "extension_directory": str(extensions),
     }
     defaults = duckdb.connect(config=trap)
-    assert defaults.execute(
-        "SELECT current_setting('autoinstall_known_extensions')"
-    ).fetchone() == (True,)
+    assert scalar(defaults, "SELECT current_setting('autoinstall_known_extensions')") is True
     with pytest.raises(duckdb.Error, match="automatically install the required extension 'httpfs"):
         defaults.execute(f"SELECT * FROM read_parquet({x})")
     # registered first, the fsspec filesystem answers s3:// and httpfs is never asked for
     registered = duckdb.connect(config={**trap, "extension_directory": str(tmp_path / "e2")})
     registered.register_filesystem(s3.fs)
-    assert registered.execute(f"SELECT count(*) FROM read_parquet({x})").fetchone() == (3,)
+    assert scalar(registered, f"SELECT count(*) FROM read_parquet({x})") == 3
     assert not (tmp_path / "e2").exists()
     # belt and braces: httpfs' own filesystems can be disabled (and cannot be re-enabled)
     registered.execute("SET disabled_filesystems = 'S3FileSystem,HTTPFileSystem'")
-    assert registered.execute(f"SELECT count(*) FROM read_parquet({x})").fetchone() == (3,)
+    assert scalar(registered, f"SELECT count(*) FROM read_parquet({x})") == 3
 
 
 def test_duckdb_registration_is_per_database(s3: S3Bucket, tmp_path: Path) -> None:
@@ -386,7 +394,7 @@ def test_duckdb_view_over_s3_persists_and_needs_the_fs_again(s3: S3Bucket, tmp_p
     with pytest.raises(duckdb.Error, match="requires the extension httpfs"):
         con.execute("SELECT * FROM stage.t").fetchall()
     con.register_filesystem(s3.new_fs())
-    assert con.execute("SELECT count(*) FROM stage.t").fetchone() == (3,)
+    assert scalar(con, "SELECT count(*) FROM stage.t") == 3
     con.close()
 
 
@@ -400,15 +408,11 @@ def test_duckdb_local_paths_quoted(tmp_path: Path, relative: str) -> None:
     con = duck()
     con.execute(f"COPY (SELECT 1 AS a) TO {sql_literal(str(path))} (FORMAT parquet)")
     assert path.is_file()
-    assert con.execute(
-        f"SELECT count(*) FROM read_parquet({sql_literal(str(path))})"
-    ).fetchone() == (1,)
-    assert con.execute(
-        f"SELECT count(*) FROM read_parquet([{sql_literal(str(path))}])"
-    ).fetchone() == (1,)
-    assert con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone() == (1,)
+    assert scalar(con, f"SELECT count(*) FROM read_parquet({sql_literal(str(path))})") == 1
+    assert scalar(con, f"SELECT count(*) FROM read_parquet([{sql_literal(str(path))}])") == 1
+    assert scalar(con, "SELECT count(*) FROM read_parquet(?)", [str(path)]) == 1
     con.execute(f"CREATE VIEW v AS SELECT * FROM read_parquet({sql_literal(str(path))})")
-    assert con.execute("SELECT count(*) FROM v").fetchone() == (1,)
+    assert scalar(con, "SELECT count(*) FROM v") == 1
     assert pl.read_parquet(path).height == 1
     assert pq.read_table(str(path)).num_rows == 1
 
@@ -421,7 +425,7 @@ def test_duckdb_glob_characters_in_paths_are_globs(tmp_path: Path, name: str, si
         target = sql_literal(str(tmp_path / directory / "x.parquet"))
         con.execute(f"COPY (SELECT {value} AS a) TO {target} (FORMAT parquet)")  # literal
     path = sql_literal(str(tmp_path / name / "x.parquet"))
-    values = con.execute(f"SELECT list(a ORDER BY a) FROM read_parquet([{path}])").fetchone()[0]
+    values = scalar(con, f"SELECT list(a ORDER BY a) FROM read_parquet([{path}])")
     assert values != [1]  # read_parquet expanded the name: such names must be refused
 
 
@@ -431,9 +435,7 @@ def test_duckdb_s3_keys_with_spaces_and_unicode(s3: S3Bucket) -> None:
         url = s3.url("names", key)
         con.execute(f"COPY (SELECT 1 AS a) TO {sql_literal(url)} (FORMAT parquet)")
         assert s3.new_fs().exists(s3.path("names", key))
-        assert con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(url)})").fetchone() == (
-            1,
-        )
+        assert scalar(con, f"SELECT count(*) FROM read_parquet({sql_literal(url)})") == 1
         assert pl.read_parquet(url, storage_options=s3.polars_storage_options).height == 1
         assert pq.read_table(s3.path("names", key), filesystem=s3.fs).num_rows == 1
 
@@ -497,7 +499,7 @@ ENV_PROBE = textwrap.dedent(
 
 def run_env_probe(s3: S3Bucket, path: str, env: dict[str, str]) -> dict[str, object]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    base.update({k: v for k, v in os.environ.items() if k in s3server_env_set()})
+    base.update({k: v for k, v in os.environ.items() if k in s3server.SCRUBBED_ENV_SET})
     result = subprocess.run(
         [sys.executable, "-c", ENV_PROBE, path],
         env={**base, **env},
@@ -515,23 +517,16 @@ def test_environment_variables_alone(s3: S3Bucket) -> None:
     path = s3.path("e/x.parquet")
     keys = {k: s3.env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
 
-    got = run_env_probe(
-        s3, path, {**keys, "AWS_ENDPOINT_URL": s3.endpoint_url, "AWS_DEFAULT_REGION": s3.region}
-    )
+    env = {**keys, "AWS_ENDPOINT_URL": s3.endpoint_url, "AWS_DEFAULT_REGION": s3.region}
+    got = run_env_probe(s3, path, env)
     assert got["s3fs_endpoint"] == s3.endpoint_url and got["s3fs_region"] == s3.region
     assert isinstance(got["s3fs"], int) and got["polars"] == got["duckdb"] == 3
 
-    # botocore ignores AWS_REGION (it reads AWS_DEFAULT_REGION); polars' reads AWS_REGION first
-    got = run_env_probe(
-        s3, path, {**keys, "AWS_ENDPOINT_URL": s3.endpoint_url, "AWS_REGION": s3.region}
-    )
-    assert got["s3fs_region"] == "us-east-1"
-    assert got["polars"] == 3
-
-    # the S3-only endpoint variable works as well
-    got = run_env_probe(
-        s3, path, {**keys, "AWS_ENDPOINT_URL_S3": s3.endpoint_url, "AWS_DEFAULT_REGION": s3.region}
-    )
+    # the S3-only endpoint variable works too; botocore ignores AWS_REGION (it reads
+    # AWS_DEFAULT_REGION) and falls back to us-east-1, polars reads AWS_REGION first
+    env = {**keys, "AWS_ENDPOINT_URL_S3": s3.endpoint_url, "AWS_REGION": s3.region}
+    got = run_env_probe(s3, path, env)
+    assert got["s3fs_endpoint"] == s3.endpoint_url and got["s3fs_region"] == "us-east-1"
     assert isinstance(got["s3fs"], int) and got["polars"] == got["duckdb"] == 3
 
 
@@ -599,8 +594,10 @@ def test_wrong_credentials_errors_show_no_secret(s3: S3Bucket, s3_server: MotoSe
             ]:
                 text = exception_text(info.value)
                 assert wrong not in text and secret not in text
-                seen[f"{label} {what}"] = str(info.value).strip().splitlines()[-1]
+                seen[f"{label} {what}"] = str(info.value).strip()
         assert seen["wrong secret cat"] == "Forbidden"
+        assert "PermissionError: Forbidden" in seen["wrong secret duckdb"]  # a traceback, then SQL
+        assert "LINE 1: SELECT" in seen["wrong secret duckdb"]  # DuckDB echoes the statement
         assert "signature we calculated does not match" in seen["wrong secret ls"]
         assert "Access Key Id you provided does not exist" in seen["unknown key ls"]
         assert s3.endpoint_url not in "".join(seen.values())  # s3fs names no endpoint
@@ -616,7 +613,8 @@ def test_wrong_credentials_errors_show_no_secret(s3: S3Bucket, s3_server: MotoSe
         assert wrong not in text
         assert s3.endpoint_url in text and "SignatureDoesNotMatch" in text  # URL + XML body
     for label, message in sorted(seen.items()):
-        print(f"{label:22} {message[:150]}")
+        lines = message.splitlines()
+        print(f"{label:22} {lines[0][:70]!r}{' ... ' + repr(lines[-1]) if len(lines) > 1 else ''}")
 
 
 def test_where_the_secret_does_show(s3: S3Bucket) -> None:
@@ -629,8 +627,8 @@ def test_where_the_secret_does_show(s3: S3Bucket) -> None:
     assert SECRET_ACCESS_KEY not in repr(native)
     assert SECRET_ACCESS_KEY.encode() in pickle.dumps(native)
     con = duck(fs)
-    settings = con.execute("SELECT string_agg(value, ' ') FROM duckdb_settings()").fetchone()[0]
-    assert SECRET_ACCESS_KEY not in settings
+    settings = scalar(con, "SELECT string_agg(value, ' ') FROM duckdb_settings()")
+    assert isinstance(settings, str) and SECRET_ACCESS_KEY not in settings
     assert con.list_filesystems() == ["s3"]
 
 
@@ -677,6 +675,28 @@ def test_listings_cache_goes_stale(s3: S3Bucket) -> None:
     fs.invalidate_cache(prefix)
     with fs.open(s3.path("stage/b.parquet")) as f:
         assert f.read() == b"bbbbbb"
+
+
+def test_stale_listing_reaches_duckdb_and_pyarrow(s3: S3Bucket) -> None:
+    fs, other = s3.new_fs(), s3.new_fs()
+    pq.write_table(small_table(), s3.path("stage/a.parquet"), filesystem=fs)
+    fs.ls(s3.path("stage"))  # cached: only a.parquet
+    pq.write_table(small_table(), s3.path("stage/b.parquet"), filesystem=other)
+    con = duck(fs)
+    b = sql_literal(s3.url("stage/b.parquet"))
+    with pytest.raises(duckdb.IOException, match="No files found that match the pattern"):
+        con.execute(f"SELECT count(*) FROM read_parquet({b})").fetchall()  # it exists, though
+    stage = sql_literal(s3.url("stage/*.parquet"))
+    assert scalar(con, f"SELECT count(*) FROM read_parquet({stage})") == 3  # a.parquet only
+    with pytest.raises(FileNotFoundError):
+        pq.read_table(s3.path("stage/b.parquet"), filesystem=fs)
+    fs.invalidate_cache(s3.path("stage"))
+    assert scalar(con, f"SELECT count(*) FROM read_parquet({b})") == 3
+    assert scalar(con, f"SELECT count(*) FROM read_parquet({stage})") == 6
+    # with the listings cache off, every open asks the server (one HEAD per file)
+    uncached = duck(s3.new_fs(use_listings_cache=False))
+    pq.write_table(small_table(), s3.path("stage/c.parquet"), filesystem=other)
+    assert scalar(uncached, f"SELECT count(*) FROM read_parquet({stage})") == 9
 
 
 def test_no_listings_cache_and_instance_cache(s3: S3Bucket) -> None:

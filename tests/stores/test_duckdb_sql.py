@@ -110,10 +110,7 @@ def test_constraints_and_listing(dialect: DuckDB, con: duckdb.DuckDBPyConnection
     assert index == [
         'CREATE INDEX "orders_idx0" ON "raw__data"."orders__0123456789abcdef"("id", "Name")'
     ]
-    assert listing == (
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = 'raw__data' AND table_type = 'BASE TABLE'"
-    )
+    assert listing == "SELECT table_name FROM DUCKDB_TABLES() WHERE schema_name = 'raw__data'"
     con.execute('CREATE SCHEMA "raw__data"')
     con.execute(
         'CREATE TABLE "raw__data"."orders__0123456789abcdef" AS SELECT 1 AS id, \'x\' AS "Name"'

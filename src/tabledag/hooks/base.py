@@ -13,6 +13,7 @@ so registering the built-in hooks imports neither pandas, polars nor ibis.
 from __future__ import annotations
 
 import enum
+import hashlib
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -108,3 +109,11 @@ def type_is(type_: type, module: str, qualname: str) -> bool:
         if target is None:
             return False
     return isinstance(target, type) and issubclass(type_, target)
+
+
+def text_fingerprint(kind: str, store: StoreSession, text: str) -> str:
+    """SQL text is its own fingerprint: equal text in one dialect parses to the same tree, so a
+    kept table is found without parsing and rendering it again."""
+    dialect = getattr(store.sqlglot_dialect, "__name__", str(store.sqlglot_dialect))
+    digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return f"{kind}-{dialect}-{digest}"

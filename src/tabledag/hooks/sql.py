@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from ..outputs import RawSql
 from ..stores.base import Capability, Lazy, Raw, TableStore
-from .base import CanMatResult, CanRetResult, TableHook
+from .base import CanMatResult, CanRetResult, TableHook, text_fingerprint
 
 if TYPE_CHECKING:
     from ..outputs import Table, TableRef
@@ -70,7 +70,8 @@ class SqlTextTableHook(TableHook[TableStore]):
 
     @classmethod
     def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Lazy:
-        return Lazy.of(store.parse_sql(table.obj))
+        text = table.obj
+        return Lazy(lambda: store.parse_sql(text), fingerprint=text_fingerprint("sql", store, text))
 
     @classmethod
     def retrieve(

@@ -13,7 +13,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from ..stores.base import Capability, Lazy, TableStore
-from .base import CanMatResult, CanRetResult, TableHook, type_is
+from .base import CanMatResult, CanRetResult, TableHook, text_fingerprint, type_is
 
 if TYPE_CHECKING:
     from ..outputs import Table, TableRef
@@ -39,7 +39,11 @@ class SQLAlchemyTableHook(TableHook[TableStore]):
 
     @classmethod
     def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Lazy:
-        return Lazy.of(_to_sqlglot(store, table.obj))
+        import sqlglot
+
+        sql, read = _compile(store, table.obj)
+        fingerprint = text_fingerprint("sqlalchemy", store, sql)
+        return Lazy(lambda: sqlglot.parse_one(sql, read=read), fingerprint=fingerprint)
 
     @classmethod
     def retrieve(
@@ -63,15 +67,15 @@ class SQLAlchemyTableHook(TableHook[TableStore]):
         return result
 
 
-def _to_sqlglot(store: StoreSession, obj: Any) -> Any:
+def _compile(store: StoreSession, obj: Any) -> tuple[str, str]:
+    """The SQL text of a selectable, and the sqlglot dialect that reads it."""
     import sqlalchemy as sa
-    import sqlglot
 
     if isinstance(obj, sa.FromClause):
         obj = sa.select(sa.text("*")).select_from(obj)
     sa_name, read = store.sqlalchemy_dialect
     sql = str(obj.compile(dialect=_sa_dialect(sa_name), compile_kwargs={"literal_binds": True}))
-    return sqlglot.parse_one(sql, read=read)
+    return sql, read
 
 
 @functools.cache

@@ -1,5 +1,5 @@
 -- setup: read the metadata columns
-SELECT table_name, column_name, data_type FROM information_schema."columns" WHERE table_schema = 'tdg_tabledag_metadata' AND table_name IN ('stages', 'tables', 'tasks') ORDER BY table_name NULLS FIRST, ordinal_position NULLS FIRST
+SELECT table_name, column_name, data_type FROM DUCKDB_COLUMNS() WHERE schema_name = 'tdg_tabledag_metadata' AND table_name IN ('stages', 'tables', 'tasks') ORDER BY table_name, column_index
 -- setup: create the metadata schema
 CREATE SCHEMA IF NOT EXISTS "tdg_tabledag_metadata"
 -- setup: create the metadata tables
@@ -13,7 +13,7 @@ SELECT "generation" FROM "tdg_tabledag_metadata"."stages" WHERE "stage" = 'raw'
 SELECT "key", "name", "view_name", "physical", "generation", "columns", "fingerprint", "sql" FROM "tdg_tabledag_metadata"."tables" WHERE "stage" = 'raw'
 SELECT "task", "task_key", "outputs", "inputs", "generation" FROM "tdg_tabledag_metadata"."tasks" WHERE "stage" = 'raw'
 -- begin: list the physical tables
-SELECT table_name FROM information_schema.tables WHERE table_schema = 'tdg_raw__data' AND table_type = 'BASE TABLE'
+SELECT table_name FROM DUCKDB_TABLES() WHERE schema_name = 'tdg_raw__data'
 -- write: create the data schema
 CREATE SCHEMA IF NOT EXISTS "tdg_raw__data"
 -- write: drop an orphan of a killed run
@@ -31,7 +31,7 @@ CREATE TABLE "tdg_raw__data"."totals__cccccccccccccccc" AS SELECT "key", SUM("am
 -- write: CTAS of raw SQL with a CTE
 CREATE TABLE "tdg_raw__data"."recent__dddddddddddddddd" AS WITH "r" AS (SELECT "id", "key" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" < 3) SELECT * FROM "r"
 -- commit: read new tables' columns
-SELECT table_name, column_name, data_type FROM information_schema."columns" WHERE table_schema = 'tdg_raw__data' AND table_name IN ('frame__aaaaaaaaaaaaaaaa') ORDER BY table_name NULLS FIRST, ordinal_position NULLS FIRST
+SELECT table_name, column_name, data_type FROM DUCKDB_COLUMNS() WHERE schema_name = 'tdg_raw__data' AND table_name IN ('frame__aaaaaaaaaaaaaaaa') ORDER BY table_name, column_index
 -- commit: create the stage schema
 CREATE SCHEMA IF NOT EXISTS "tdg_raw"
 -- commit: prepare the views

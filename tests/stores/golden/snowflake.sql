@@ -1,5 +1,5 @@
 -- setup: read the metadata columns
-SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'tdg_tabledag_metadata' AND table_name IN ('stages', 'tables', 'tasks') ORDER BY table_name NULLS FIRST, ordinal_position NULLS FIRST
+SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'tdg_tabledag_metadata' AND table_name IN ('stages', 'tables', 'tasks') ORDER BY table_name, ordinal_position
 -- setup: create the metadata schema
 CREATE SCHEMA IF NOT EXISTS "tdg_tabledag_metadata"
 -- setup: create the metadata tables
@@ -30,7 +30,7 @@ CREATE TABLE "tdg_raw__data"."totals__cccccccccccccccc" AS SELECT "key", SUM("am
 -- write: CTAS of raw SQL with a CTE
 CREATE TABLE "tdg_raw__data"."recent__dddddddddddddddd" AS WITH "r" AS (SELECT "id", "key" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" < 3) SELECT * FROM "r"
 -- commit: read new tables' columns
-SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'tdg_raw__data' AND table_name IN ('frame__aaaaaaaaaaaaaaaa') ORDER BY table_name NULLS FIRST, ordinal_position NULLS FIRST
+SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'tdg_raw__data' AND table_name IN ('frame__aaaaaaaaaaaaaaaa') ORDER BY table_name, ordinal_position
 -- commit: create the stage schema
 CREATE SCHEMA IF NOT EXISTS "tdg_raw"
 -- commit: prepare the views

@@ -40,6 +40,8 @@ class ParquetFiles(PhysicalTables):
         self.location = location
         self.fs = fs
         self._made: set[str] = set()
+        self.adopted: list[str] = []
+        """Stages the last `prepare` adopted from newer manifests."""
 
     # -- names ----------------------------------------------------------------------------------
 
@@ -61,7 +63,7 @@ class ParquetFiles(PhysicalTables):
     def prepare(self, session: SQLSession) -> None:
         from .sync import sync
 
-        sync(session, self)
+        self.adopted = sync(session, self)
 
     def present(self, session: SQLSession, stage: str) -> frozenset[str]:
         directory = self.directory(session, stage)

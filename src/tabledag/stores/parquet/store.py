@@ -153,6 +153,7 @@ class ParquetTableStore(CatalogueStore):
     def sync(self) -> list[str]:
         """Adopt what other processes or machines committed (their manifests are newer than
         this catalogue's records); the stages adopted."""
-        with self.session() as session:
-            assert isinstance(session.physical, ParquetFiles)
-            return sync(session, session.physical)
+        with self.session() as session:  # a first session adopts already
+            files = session.physical
+            assert isinstance(files, ParquetFiles)
+            return sorted({*files.adopted, *sync(session, files)})

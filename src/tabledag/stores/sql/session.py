@@ -281,13 +281,12 @@ class SQLSession(StoreSession):
                 kept_tasks.append((record.task, record.task_key))
         kept_keys = [r.key for r in run.views.values() if r.key not in run.created]
         stale = any(committed.tables[k].generation != committed.generation for k in kept_keys)
-        learned = self._take_learned()
-        if not (
-            changed or removed or new_tasks or changed_tasks or run.created or stale or learned
-        ):
+        unchanged = not (changed or removed or new_tasks or changed_tasks or run.created or stale)
+        if unchanged and not self._learned:
             return None
         generation = committed.generation + 1
         new_tables = self._with_columns(run, list(run.created.values()))
+        learned = self._take_learned()
         schema = self.names.schema(run.stage)
         data_schema = self.names.data_schema(run.stage)
         plan = self.dialect.commit_views(
@@ -369,11 +368,19 @@ class SQLSession(StoreSession):
             pause = min(pause * 2, 0.5)
 
     def _with_columns(self, run: StageRun, records: list[TableRecord]) -> list[TableRecord]:
-        """Records with column types filled in from the catalogue where unknown (one query)."""
+        """Records with column types filled in where unknown: from what this process learnt,
+        else from the catalogue (one query for all of them)."""
+        data_schema = self.names.data_schema(run.stage)
+        known = self.catalogue.columns
+        records = [
+            r if r.columns else dataclasses.replace(r, columns=known.get((data_schema, r.physical)))
+            for r in records
+        ]
+        for r in records:
+            self._learned.pop((run.stage, r.key), None)  # inserted with them below
         unknown = [r.physical for r in records if not r.columns]
         if not unknown:
             return records
-        data_schema = self.names.data_schema(run.stage)
         found = self._catalogue_columns(data_schema, unknown)
         return [
             r
@@ -433,14 +440,14 @@ class SQLSession(StoreSession):
 
     def column_types(self, ref: TableRef) -> list[tuple[str, str]]:
         target = self.sql_table(ref)
-        text = self.catalogue.columns.get((target.db, target.name))
-        columns = metadata.decode_columns(text)
-        if columns is None:
-            text = self._catalogue_columns(target.db, [target.name]).get(target.name)
-            columns = metadata.decode_columns(text)
-            if columns is None:
+        columns = metadata.decode_columns(self.catalogue.columns.get((target.db, target.name)))
+        if columns is None:  # not recorded yet (an output of this run): ask the catalogue once
+            columns = [(name, kind) for name, kind in self.execute(self.dialect.describe(target))]
+            if not columns:
                 raise StoreError(f"table {ref.name!r} of stage {ref.stage!r} does not exist")
-            self._learned[(ref.stage, ref.key)] = text  # type: ignore[assignment]
+            text = metadata.encode_columns(columns)
+            self.catalogue.columns[(target.db, target.name)] = text
+            self._learned[(ref.stage, ref.key)] = text
         return columns
 
     def read_arrow(self, ref: TableRef, limit: int | None = None) -> pa.Table:
