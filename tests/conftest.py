@@ -28,14 +28,18 @@ POSTGRES_ENV = "TABLEDAG_TEST_POSTGRES_URL"
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 REQUIRE_ENV = "TABLEDAG_REQUIRE_SERVICES"
 
+pytest_plugins = ["tests.s3_fixtures"]
+
 STORE_KINDS = [
     "duckdb",
     pytest.param("postgres", marks=pytest.mark.postgres),
     "parquet",
+    pytest.param("parquet_s3", marks=pytest.mark.s3),
     "memory",
 ]
 """Every store the behaviour suite runs against: SQLTableStore on DuckDB and on Postgres,
-ParquetTableStore on local disk (with a DuckDB catalogue file), ArrowTableStore in memory."""
+ParquetTableStore on local disk (with a DuckDB catalogue file) and on S3 (moto's server, through
+the real s3fs client), ArrowTableStore in memory."""
 
 _postgres_problem: list[str | None] = []
 """Cached result of the one reachability check per session ([] = not checked yet)."""
@@ -88,6 +92,9 @@ class StoreTarget:
         if self.kind == "memory":
             spec = {"class": "tests.conftest:memory_store", "args": {"name": self.url, **args}}
             return Config("pipeline", spec)
+        if self.kind == "parquet_s3":
+            spec = {"class": "tabledag.ParquetTableStore", "args": {"url": self.url, **args}}
+            return Config("pipeline", spec)
         return create_basic_config(self.url, **args)
 
     def faulty(self, **faults: Any) -> Config:
@@ -96,7 +103,7 @@ class StoreTarget:
         if self.kind == "memory":
             spec = {"class": "tests.conftest:memory_store", "args": {"name": self.url, **faults}}
             return Config("pipeline", spec)
-        cls = "FaultyParquetStore" if self.kind == "parquet" else "FaultyStore"
+        cls = "FaultyParquetStore" if self.kind.startswith("parquet") else "FaultyStore"
         args = {"url": self.url, **self.store_args, **faults}
         return Config("pipeline", {"class": f"tests.faults:{cls}", "args": args})
 
@@ -107,6 +114,7 @@ class StoreTarget:
 
 
 _memory_stores: dict[str, Any] = {}
+_buckets: dict[int, Any] = {}
 
 
 def memory_store(
@@ -132,6 +140,19 @@ def _make_target(kind: str, directory: Path) -> StoreTarget:
         return StoreTarget("parquet", f"duckdb:///{directory}/catalogue.duckdb", files)
     if kind == "memory":
         return StoreTarget("memory", f"memory-{uuid.uuid4().hex}")
+    if kind == "parquet_s3":
+        from .s3server import create_bucket, require_server
+
+        bucket = create_bucket(require_server())
+        args = {
+            "parquet_base_path": bucket.url("files"),
+            **bucket.store_args,
+            "s3_access_key_id": bucket.access_key_id,
+            "s3_secret_access_key": bucket.secret_access_key,
+        }
+        target = StoreTarget("parquet_s3", f"duckdb:///{directory}/catalogue.duckdb", args)
+        _buckets[id(target)] = bucket
+        return target
     if kind == "postgres":
         problem = _postgres_unavailable()
         if problem is not None:
@@ -163,6 +184,9 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 
 def _release(t: StoreTarget) -> None:
+    bucket = _buckets.pop(id(t), None)
+    if bucket is not None:
+        bucket.cleanup()
     if t.kind == "postgres":
         _drop_prefixed_schemas(t.url, t.schema_prefix)
     if t.kind == "memory":

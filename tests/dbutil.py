@@ -23,7 +23,8 @@ def query(config: Config, sql: str) -> list[tuple]:
 
         con = duckdb.connect(store.dialect.database)
         try:
-            if isinstance(store, ParquetTableStore) and not store.location.is_local:
+            remote = isinstance(store, ParquetTableStore) and not store.location.is_local
+            if remote and "s3" not in con.list_filesystems():  # once per database per process
                 con.register_filesystem(store.fs)
             return con.execute(sql).fetchall()
         finally:

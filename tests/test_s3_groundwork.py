@@ -27,8 +27,6 @@ import pytest
 from . import s3server
 from .s3server import SECRET_ACCESS_KEY, MotoServer, S3Bucket
 
-pytest_plugins = ["tests.s3_fixtures"]
-
 NO_EXTENSIONS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 MIB = 2**20
 

@@ -123,7 +123,10 @@ def points_of_a_third_run(target: StoreTarget, tmp: Path) -> list[tuple[str, int
         log = tmp / "statements.log"
         result = run(probe.faulty(record=str(log)), 3)
         assert result.successful, repr(result.exception)
-        return [p for p in recorded_points(log) if p[0] in PHASES]
+        # On S3 (slow per request) every commit point; writes and cleanups are covered by the
+        # same store on local disk.
+        phases = ("commit",) if target.kind == "parquet_s3" else PHASES
+        return [p for p in recorded_points(log) if p[0] in phases]
     finally:
         if probe.kind == "postgres":
             _drop_prefixed_schemas(probe.url, probe.schema_prefix)
@@ -134,8 +137,11 @@ def test_a_run_stopped_after_any_statement_damages_nothing(
 ) -> None:
     points = points_of_a_third_run(target, tmp_path)
     phases = {phase for phase, _, _ in points}
-    assert phases == set(PHASES), phases  # the probe saw writes, commits and cleanups
-    assert any(p[0] == "cleanup" and p[2].startswith("DROP") and "__data" in p[2] for p in points)
+    if target.kind != "parquet_s3":
+        assert phases == set(PHASES), phases  # the probe saw writes, commits and cleanups
+        drops = [p for p in points if p[0] == "cleanup" and p[2].startswith("DROP")]
+        assert any("__data" in p[2] for p in drops), points
+    assert "commit" in phases
     failures = []
     for n, (phase, index, statement) in enumerate(points):
         place = fresh(target, tmp_path, f"point{n}")

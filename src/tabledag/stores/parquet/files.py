@@ -12,6 +12,8 @@ changed key rewrites the table) but not enforced.
 
 from __future__ import annotations
 
+import contextlib
+import urllib.parse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ from ..base import TableFiles
 from ..sql.dialect import Verbatim
 from ..sql.physical import PhysicalTables, view_over
 from . import manifest
+from .location import GLOB
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -33,6 +36,16 @@ if TYPE_CHECKING:
 SUFFIX = ".parquet"
 
 
+def file_stem(physical: str) -> str:
+    """A physical table's file name without the suffix: glob characters (which DuckDB would
+    expand) and `%` percent-encoded."""
+    return "".join(f"%{ord(c):02X}" if c in GLOB or c == "%" else c for c in physical)
+
+
+def physical_of(stem: str) -> str:
+    return urllib.parse.unquote(stem)
+
+
 class ParquetFiles(PhysicalTables):
     files = True
 
@@ -42,17 +55,25 @@ class ParquetFiles(PhysicalTables):
         self._made: set[str] = set()
         self.adopted: list[str] = []
         """Stages the last `prepare` adopted from newer manifests."""
+        self.synced = False
+        """Whether this session adopted the manifests already (the first session of a store
+        does when it opens; its run need not again)."""
 
     # -- names ----------------------------------------------------------------------------------
 
     def directory(self, session: SQLSession, stage: str) -> str:
-        return self.location.path(session.names.schema(stage))
+        return self.location.path(self._directory_name(session, stage))
 
     def file(self, session: SQLSession, stage: str, physical: str) -> str:
-        return self.location.path(session.names.schema(stage), physical + SUFFIX)
+        return self.location.path(
+            self._directory_name(session, stage), file_stem(physical) + SUFFIX
+        )
 
     def url(self, session: SQLSession, stage: str, physical: str) -> str:
-        return self.location.url(session.names.schema(stage), physical + SUFFIX)
+        return self.location.url(self._directory_name(session, stage), file_stem(physical) + SUFFIX)
+
+    def _directory_name(self, session: SQLSession, stage: str) -> str:
+        return file_stem(session.names.schema(stage))
 
     def scan(self, session: SQLSession, stage: str, physical: str) -> exp.Expression:
         url = exp.Literal.string(self.url(session, stage, physical))
@@ -63,7 +84,9 @@ class ParquetFiles(PhysicalTables):
     def prepare(self, session: SQLSession) -> None:
         from .sync import sync
 
-        self.adopted = sync(session, self)
+        if not self.synced:
+            self.adopted = sync(session, self)
+            self.synced = True
 
     def present(self, session: SQLSession, stage: str) -> frozenset[str]:
         directory = self.directory(session, stage)
@@ -109,8 +132,8 @@ class ParquetFiles(PhysicalTables):
         directory listing shows and the next cleanup removes."""
         session.execute(session.dialect.drop_view(target), phase=phase)
         path = self.file(session, stage, target.name)
-        if self.fs.exists(path):
-            self.fs.rm(path)
+        with contextlib.suppress(FileNotFoundError):  # never written, or deleted before a stop
+            self.fs.rm_file(path)
         session.store.fault_point(phase, f"DELETE {path}")
 
     def read_arrow(
@@ -141,8 +164,9 @@ class ParquetFiles(PhysicalTables):
         tasks: Sequence[TaskRecord],
     ) -> None:
         self._ensure_directory(session, stage)
-        path = self.location.path(session.names.schema(stage), manifest.NAME)
-        manifest.write(self.fs, path, manifest.dumps(stage, generation, list(tables), list(tasks)))
+        path = self.location.path(self._directory_name(session, stage), manifest.NAME)
+        document = manifest.dumps(stage, generation, list(tables), list(tasks))
+        manifest.write(self.fs, path, document, local=self.location.is_local)
         session.store.fault_point("commit", f"MANIFEST {path}")
 
     # -- helpers --------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ from ...util import mask_url
 
 S3_ARGS = ("s3_endpoint_url", "s3_url_style", "s3_region")
 
+GLOB = frozenset("*?[]{}")
+"""Characters DuckDB's read_parquet expands as globs, even in a list of paths."""
+
 
 @dataclass(frozen=True)
 class Location:
@@ -92,6 +95,11 @@ def location(base: str, instance_id: str, args: dict[str, Any]) -> Location:
     else:
         protocol = "file"
         root = os.path.abspath(os.path.expanduser(base)).replace(os.sep, "/")
+    if GLOB & set(root):
+        raise ConfigError(
+            f"parquet_base_path {mask_url(base)!r} contains one of {''.join(sorted(GLOB))}, "
+            "which DuckDB reads as a glob pattern; choose a path without them"
+        )
     options = s3_options(args) if protocol in ("s3", "s3a") else {}
     if protocol not in ("s3", "s3a") and any(args.get(a) for a in S3_ARGS):
         raise ConfigError(f"{', '.join(S3_ARGS)} apply to s3:// paths, not {protocol}://")
@@ -99,8 +107,15 @@ def location(base: str, instance_id: str, args: dict[str, Any]) -> Location:
 
 
 def s3_options(args: dict[str, Any]) -> dict[str, Any]:
-    """s3fs options from store arguments, falling back to the AWS environment variables."""
-    endpoint = args.get("s3_endpoint_url") or os.environ.get("AWS_ENDPOINT_URL")
+    """s3fs options from store arguments, falling back to the AWS environment variables.
+
+    The region is resolved here, once, and handed to every client: botocore reads only
+    AWS_DEFAULT_REGION, polars prefers AWS_REGION; explicit values agree everywhere."""
+    endpoint = (
+        args.get("s3_endpoint_url")
+        or os.environ.get("AWS_ENDPOINT_URL_S3")
+        or os.environ.get("AWS_ENDPOINT_URL")
+    )
     region = (
         args.get("s3_region")
         or os.environ.get("AWS_REGION")
@@ -109,7 +124,10 @@ def s3_options(args: dict[str, Any]) -> dict[str, Any]:
     style = args.get("s3_url_style")
     if style not in (None, "path", "vhost"):
         raise ConfigError(f"s3_url_style must be 'path' or 'vhost', got {style!r}")
-    options: dict[str, Any] = {}
+    # No cached listings: another process, or another store object whose filesystem DuckDB did
+    # not register (DuckDB keeps the first one registered per database), may write at any time,
+    # and a stale listing makes files that exist "not found". The price: a HEAD per info().
+    options: dict[str, Any] = {"use_listings_cache": False, "skip_instance_cache": True}
     key = args.get("s3_access_key_id") or os.environ.get("AWS_ACCESS_KEY_ID")
     secret = args.get("s3_secret_access_key") or os.environ.get("AWS_SECRET_ACCESS_KEY")
     if key and secret:

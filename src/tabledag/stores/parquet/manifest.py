@@ -1,15 +1,16 @@
 """A stage's manifest: the records of its committed generation (and the one before), beside
 its files, so that the files alone are enough to attach to a store.
 
-Written to a temporary name and then moved into place: a reader sees the old manifest or the
-new one, never half of one (a rename on local disk; on object stores a single PUT, which is
-atomic, followed by a server-side copy).
+Written so that a reader sees the old manifest or the new one, never half of one: on local disk
+to a temporary file in the same directory, then renamed over the old one; on object stores in
+one PUT, which is atomic there (a move would be a copy and a delete, two requests).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import uuid
 from dataclasses import asdict
 from typing import Any
@@ -41,13 +42,17 @@ def loads(data: bytes) -> tuple[str, int, list[TableRecord], list[TaskRecord]]:
     return document["stage"], int(document["generation"]), tables, tasks
 
 
-def write(fs: Any, path: str, data: bytes) -> None:
+def write(fs: Any, path: str, data: bytes, *, local: bool) -> None:
     """Put `data` at `path` so that no reader sees it half-written."""
-    temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+    if not local:
+        fs.pipe_file(path, data)
+        return
+    directory, _, name = path.rpartition("/")
+    temporary = f"{directory}/.{name}.{uuid.uuid4().hex}.tmp"
     fs.pipe_file(temporary, data)
     try:
-        fs.mv(temporary, path)
-    except Exception:
+        os.replace(temporary, path)
+    except BaseException:
         fs.rm(temporary)
         raise
 

@@ -130,7 +130,7 @@ class ParquetTableStore(CatalogueStore):
         connection = self.dialect.connect()
         if not self.location.is_local:
             assert isinstance(connection, DuckDBConnection)
-            connection.con.register_filesystem(self.fs)
+            _use_filesystem(connection.con, self.fs)
         files = ParquetFiles(self.location, self.fs)
         session = SQLSession(self, self.catalogue, files, connection)
         with self._guard:
@@ -153,7 +153,18 @@ class ParquetTableStore(CatalogueStore):
     def sync(self) -> list[str]:
         """Adopt what other processes or machines committed (their manifests are newer than
         this catalogue's records); the stages adopted."""
-        with self.session() as session:  # a first session adopts already
+        with self.session() as session:  # a store's first session adopts as it opens
             files = session.physical
             assert isinstance(files, ParquetFiles)
-            return sorted({*files.adopted, *sync(session, files)})
+            adopted = files.adopted if files.synced else sync(session, files)
+            return sorted(adopted)
+
+
+def _use_filesystem(con: Any, fs: Any) -> None:
+    """Let DuckDB reach object storage through `fs` (registered once per database, shared by
+    its cursors), and never through an extension it would try to download."""
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+    if not set(protocols) & set(con.list_filesystems()):
+        con.register_filesystem(fs)

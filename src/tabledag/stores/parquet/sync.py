@@ -10,6 +10,7 @@ from sqlglot import exp
 from ..sql import metadata
 from ..sql.dialect import table
 from . import manifest
+from .files import file_stem
 
 if TYPE_CHECKING:
     from ..base import TableRecord, TaskRecord
@@ -34,7 +35,7 @@ def sync(session: SQLSession, files: ParquetFiles) -> list[str]:
         if data is None:
             continue
         stage, generation, tables, tasks = manifest.loads(data)
-        if session.names.schema(stage) != directory.rsplit("/", 1)[-1]:
+        if file_stem(session.names.schema(stage)) != directory.rsplit("/", 1)[-1]:
             continue  # written under another schema prefix or suffix
         if _recorded_generation(session, stage) >= generation:
             continue
