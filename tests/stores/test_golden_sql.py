@@ -172,6 +172,7 @@ def lifecycle(d: Dialect, prefix: str = PREFIX) -> list[Step]:
             "write: CTAS of raw SQL with a CTE",
             d.create_table_as(target["recent"], Verbatim(this=raw_sql)),
         ),
+        Step("read: one input's columns", [d.describe(target["totals"])]),
         Step("commit: read new tables' columns", [d.list_columns(data, [phys["frame"]])]),
         Step("commit: create the stage schema", d.create_schema(schema)),
         Step("commit: prepare the views", plan.prepare),

@@ -94,13 +94,18 @@ class Config:
         self.__dict__.update(state)
 
     def __repr__(self) -> str:
-        url = self.table_store.get("args", {}).get("url", "")
-        return f"Config(instance_id={self.instance_id!r}, url={mask_url(str(url))!r})"
+        args = self.table_store.get("args", {})
+        where = [f"{key}={mask_url(str(args[key]))!r}" for key in _SHOWN if args.get(key)]
+        return f"Config({', '.join([f'instance_id={self.instance_id!r}', *where])})"
 
     @staticmethod
     def load(path: str | os.PathLike[str] | None = None) -> ConfigFile:
         """Read `tabledag.yaml` from `path`, `$TABLEDAG_CONFIG`, or the nearest parent directory."""
         return ConfigFile(find_config(path))
+
+
+_SHOWN = ("url", "parquet_base_path")
+"""Store arguments a Config's repr shows (masked): where the tables are."""
 
 
 def create_basic_config(

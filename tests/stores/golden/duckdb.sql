@@ -30,6 +30,8 @@ CREATE INDEX "orders__bbbbbbbbbbbbbbbb_idx0" ON "tdg_raw__data"."orders__bbbbbbb
 CREATE TABLE "tdg_raw__data"."totals__cccccccccccccccc" AS SELECT "key", SUM("amount") AS "total" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" GROUP BY "key"
 -- write: CTAS of raw SQL with a CTE
 CREATE TABLE "tdg_raw__data"."recent__dddddddddddddddd" AS WITH "r" AS (SELECT "id", "key" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" < 3) SELECT * FROM "r"
+-- read: one input's columns
+SELECT "name", "type" FROM PRAGMA_TABLE_INFO('"tdg_raw__data"."totals__cccccccccccccccc"')
 -- commit: read new tables' columns
 SELECT table_name, column_name, data_type FROM DUCKDB_COLUMNS() WHERE schema_name = 'tdg_raw__data' AND table_name IN ('frame__aaaaaaaaaaaaaaaa') ORDER BY table_name, column_index
 -- commit: create the stage schema

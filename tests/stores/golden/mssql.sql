@@ -30,6 +30,8 @@ CREATE INDEX [orders__bbbbbbbbbbbbbbbb_idx0] ON [tdg_raw__data].[orders__bbbbbbb
 SELECT * INTO [tdg_raw__data].[totals__cccccccccccccccc] FROM (SELECT [key], SUM([amount]) AS [total] FROM [tdg_raw__data].[frame__aaaaaaaaaaaaaaaa] GROUP BY [key]) AS [q]
 -- write: CTAS of raw SQL with a CTE
 WITH [r] AS (SELECT [id] AS [id], [key] AS [key] FROM [tdg_raw__data].[frame__aaaaaaaaaaaaaaaa] WHERE [id] < 3) SELECT * INTO [tdg_raw__data].[recent__dddddddddddddddd] FROM (SELECT * FROM [r]) AS [q]
+-- read: one input's columns
+SELECT COLUMN_NAME, DATA_TYPE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'tdg_raw__data' AND TABLE_NAME IN ('totals__cccccccccccccccc') ORDER BY TABLE_NAME, ORDINAL_POSITION
 -- commit: read new tables' columns
 SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'tdg_raw__data' AND TABLE_NAME IN ('frame__aaaaaaaaaaaaaaaa') ORDER BY TABLE_NAME, ORDINAL_POSITION
 -- commit: create the stage schema

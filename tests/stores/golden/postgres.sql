@@ -30,6 +30,8 @@ CREATE INDEX "orders__bbbbbbbbbbbbbbbb_idx0" ON "tdg_raw__data"."orders__bbbbbbb
 CREATE TABLE "tdg_raw__data"."totals__cccccccccccccccc" AS SELECT "key", SUM("amount") AS "total" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" GROUP BY "key"
 -- write: CTAS of raw SQL with a CTE
 CREATE TABLE "tdg_raw__data"."recent__dddddddddddddddd" AS WITH "r" AS (SELECT "id", "key" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" < 3) SELECT * FROM "r"
+-- read: one input's columns
+SELECT a.attname, FORMAT_TYPE(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_class AS c ON a.attrelid = c.oid JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid WHERE n.nspname = 'tdg_raw__data' AND c.relname IN ('totals__cccccccccccccccc') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum
 -- commit: read new tables' columns
 SELECT c.relname, a.attname, FORMAT_TYPE(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_class AS c ON a.attrelid = c.oid JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid WHERE n.nspname = 'tdg_raw__data' AND c.relname IN ('frame__aaaaaaaaaaaaaaaa') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum
 -- commit: create the stage schema

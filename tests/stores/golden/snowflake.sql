@@ -29,6 +29,8 @@ ALTER TABLE "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb" ADD PRIMARY KEY ("id")
 CREATE TABLE "tdg_raw__data"."totals__cccccccccccccccc" AS SELECT "key", SUM("amount") AS "total" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" GROUP BY "key"
 -- write: CTAS of raw SQL with a CTE
 CREATE TABLE "tdg_raw__data"."recent__dddddddddddddddd" AS WITH "r" AS (SELECT "id", "key" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" < 3) SELECT * FROM "r"
+-- read: one input's columns
+SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'tdg_raw__data' AND table_name IN ('totals__cccccccccccccccc') ORDER BY table_name, ordinal_position
 -- commit: read new tables' columns
 SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'tdg_raw__data' AND table_name IN ('frame__aaaaaaaaaaaaaaaa') ORDER BY table_name, ordinal_position
 -- commit: create the stage schema

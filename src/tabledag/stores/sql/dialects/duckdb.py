@@ -175,7 +175,8 @@ class DuckDB(Dialect):
         from sqlglot import exp
 
         info = exp.func("pragma_table_info", exp.Literal.string(self.render(target)))
-        return exp.select(exp.column("name"), exp.column("type")).from_(exp.Table(this=info))
+        columns = (exp.column("name", quoted=True), exp.column("type", quoted=True))
+        return exp.select(*columns).from_(exp.Table(this=info))
 
     def unsupported_columns(self, schema: pa.Schema) -> list[tuple[str, str]]:
         import pyarrow as pa
