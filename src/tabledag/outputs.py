@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .errors import DeclarationError
+
 
 @dataclass(frozen=True, eq=False)
 class Table:
@@ -38,7 +40,7 @@ class Table:
             object.__setattr__(self, "primary_key", _column_list(key, self.name, "primary_key"))
         if self.indexes is not None:
             if isinstance(self.indexes, str) or not isinstance(self.indexes, Sequence):
-                raise TypeError(
+                raise DeclarationError(
                     f"table {self.name!r}: indexes must be a list of column lists, e.g. "
                     f"[['a'], ['b', 'c']], got {self.indexes!r}"
                 )
@@ -83,7 +85,7 @@ class RawSql:
 def normalize_name(name: str) -> str:
     """Stage and table names are case-insensitive, as unquoted SQL names are."""
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"a table or stage name must be a non-empty string, got {name!r}")
+        raise DeclarationError(f"a table or stage name must be a non-empty string, got {name!r}")
     return name.strip().casefold()
 
 
@@ -91,7 +93,9 @@ def _column_list(columns: Any, table: str | None, what: str) -> tuple[str, ...]:
     if isinstance(columns, str):
         columns = [columns]
     if not isinstance(columns, Sequence) or not columns:
-        raise TypeError(f"table {table!r}: {what} needs column names, got {columns!r}")
+        raise DeclarationError(f"table {table!r}: {what} needs column names, got {columns!r}")
     if not all(isinstance(c, str) and c for c in columns):
-        raise TypeError(f"table {table!r}: {what} must name columns as strings, got {columns!r}")
+        raise DeclarationError(
+            f"table {table!r}: {what} must name columns as strings, got {columns!r}"
+        )
     return tuple(columns)

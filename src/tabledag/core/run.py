@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..cache import keys, values
 from ..errors import (
     CommitError,
+    DeclarationError,
     DuplicateNameError,
     HookError,
     StoreError,
@@ -226,7 +227,7 @@ class _Runner:
                 try:
                     found = found[part]
                 except (KeyError, IndexError, TypeError) as error:
-                    raise TabledagError(
+                    raise DeclarationError(
                         f"task {ref.call.name!r} returned no output {part!r} "
                         f"(it returned {type(found).__name__})"
                     ) from error

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from ...errors import StoreError
 from ..sql import metadata
 from ..sql.dialect import table
 from . import manifest
@@ -31,10 +32,17 @@ def sync(session: SQLSession, files: ParquetFiles) -> list[str]:
         if entry.get("type") != "directory":
             continue
         directory = entry["name"].rstrip("/")
-        data = manifest.read(fs, f"{directory}/{manifest.NAME}")
+        path = f"{directory}/{manifest.NAME}"
+        data = manifest.read(fs, path)
         if data is None:
             continue
-        stage, generation, tables, tasks = manifest.loads(data)
+        try:
+            stage, generation, tables, tasks = manifest.loads(data)
+        except (ValueError, KeyError, TypeError) as error:
+            raise StoreError(
+                f"the manifest {path} cannot be read ({type(error).__name__}: {error}); it was "
+                "not written by this version of tabledag, or was changed by hand"
+            ) from error
         if file_stem(session.names.schema(stage)) != directory.rsplit("/", 1)[-1]:
             continue  # written under another schema prefix or suffix
         if _recorded_generation(session, stage) >= generation:
