@@ -50,14 +50,8 @@ def by_zone(readings: ibis.Table, stations: ibis.Table) -> Table:
     return Table(summary.order_by("zone"), name="temperature_by_zone")
 
 
-def main() -> None:
-    data = (
-        sys.argv[1]
-        if len(sys.argv) > 1
-        else str(Path(tempfile.gettempdir()) / "tabledag-parquet-example")
-    )
-    os.environ["EXAMPLE_DATA"] = data
-    config = Config.load(Path(__file__).parent).get()
+def run(config: Config) -> None:
+    """Declare the flow, run it twice (the second run writes nothing) and print the result."""
     with Flow("parquet_example") as flow:
         with Stage("raw"):
             s = stations()
@@ -69,6 +63,13 @@ def main() -> None:
         print(result.summary(), end="\n\n")
     print(result.get(z, as_type=pa.Table).to_pylist())
     result.close()
+
+
+def main() -> None:
+    default = Path(tempfile.gettempdir()) / "tabledag-parquet-example"
+    data = sys.argv[1] if len(sys.argv) > 1 else str(default)
+    os.environ["EXAMPLE_DATA"] = data
+    run(Config.load(Path(__file__).parent).get())
     print(f"\nthe files are under {data}")
 
 

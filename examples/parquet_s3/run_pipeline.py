@@ -23,12 +23,10 @@ import os
 import sys
 from pathlib import Path
 
-import pyarrow as pa
+sys.path.insert(0, str(Path(__file__).parent.parent / "parquet_local"))  # the same pipeline
+from run_pipeline import run
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "parquet_local"))
-from run_pipeline import by_zone, readings, stations
-
-from tabledag import Config, Flow, Stage
+from tabledag import Config
 
 
 def main() -> None:
@@ -36,18 +34,7 @@ def main() -> None:
     os.environ.setdefault("EXAMPLE_S3_ENDPOINT", "http://127.0.0.1:9000")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "tabledag")  # MinIO's, from docker-compose.yaml
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "tabledag-secret")
-    config = Config.load(Path(__file__).parent).get()
-    with Flow("parquet_s3_example") as flow:
-        with Stage("raw"):
-            s = stations()
-            r = readings()
-        with Stage("model"):
-            z = by_zone(r, s)
-    for _ in range(2):
-        result = flow.run(config=config)
-        print(result.summary(), end="\n\n")
-    print(result.get(z, as_type=pa.Table).to_pylist())
-    result.close()
+    run(Config.load(Path(__file__).parent).get())
 
 
 if __name__ == "__main__":

@@ -62,12 +62,7 @@ class PostgresConnection(Connection):
         self.execute("SET synchronous_commit = off")
 
     def execute(self, sql: str) -> list[tuple]:
-        cursor = self.con.cursor()
-        try:
-            cursor.execute(sql)
-            return cursor.fetchall() if cursor.description else []
-        finally:
-            cursor.close()
+        return _rows(self.con, sql)
 
     def begin(self) -> None:
         self.execute("BEGIN")
@@ -118,6 +113,16 @@ class PostgresConnection(Connection):
                 self._bulk = None
         finally:
             self.con.close()
+
+
+def _rows(con: Any, sql: str) -> list[tuple]:
+    """Run one statement on a psycopg / psycopg2 connection; its rows (none for DDL)."""
+    cursor = con.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall() if cursor.description else []
+    finally:
+        cursor.close()
 
 
 def _statement_connection(uri: str) -> Any:
@@ -331,12 +336,7 @@ class PostgresLockConnection:
         self.con = _statement_connection(uri)
 
     def execute(self, sql: str) -> list[tuple]:
-        cursor = self.con.cursor()
-        try:
-            cursor.execute(sql)
-            return cursor.fetchall() if cursor.description else []
-        finally:
-            cursor.close()
+        return _rows(self.con, sql)
 
     @property
     def closed(self) -> bool:
