@@ -1,10 +1,10 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s bench`."""
+"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
 
 from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 LINTED = ("src", "tests", "benchmarks", "examples", "notebooks", "noxfile.py")
@@ -20,10 +20,22 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """`ruff check` and `ruff format --check`, as CI runs them."""
-    session.install("ruff")
+    """`ruff check`, `ruff format --check` and the import contracts, as CI runs them."""
+    session.install("ruff", "import-linter>=2.16,<3")
     session.run("ruff", "check", *LINTED)
     session.run("ruff", "format", "--check", *LINTED)
+    # The contracts ([tool.importlinter]) are read from the source: no install of tabledag.
+    session.run("lint-imports", "--no-cache", env={"PYTHONPATH": "src"})
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy over src/ ([tool.mypy]: strict for core, stores and cache), as CI runs it.
+
+    The `test` extra brings the pinned mypy and stubs, and the typed libraries themselves.
+    """
+    session.install("-e", ".[test]")
+    session.run("mypy", *session.posargs)
 
 
 @nox.session

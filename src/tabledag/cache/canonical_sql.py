@@ -16,14 +16,14 @@ from sqlglot import exp
 
 
 def canonical_sql(
-    query: exp.Expression,
+    query: exp.Expr,
     dialect: Any,
     logical_names: Mapping[tuple[str, str], tuple[str, str]],
 ) -> str:
     """Render `query` with each physical `(schema, table)` replaced by its logical name."""
     by_table = {physical[1]: (physical, logical) for physical, logical in logical_names.items()}
 
-    def rename(node: exp.Expression) -> exp.Expression:
+    def rename(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Table) and node.name:
             logical = logical_names.get((node.db, node.name))
             if logical is not None:

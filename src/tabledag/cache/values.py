@@ -153,7 +153,7 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _init_fields(value: Any) -> list[dataclasses.Field]:
+def _init_fields(value: Any) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(value) if f.init]
 
 

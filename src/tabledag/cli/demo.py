@@ -18,9 +18,9 @@ SEGMENTS = ["retail", "wholesale", "online"]
 @materialize(version="1")
 def customers() -> pa.Table:
     ids = pa.array(range(1_000), pa.int64())
-    segment = pc.take(
-        pa.array(SEGMENTS), pc.cast(pc.bit_wise_and(ids, 1) + pc.divide(ids, 500), pa.int32())
-    )
+    # pyarrow-stubs 20 know neither `+` on arrays nor Python scalars in compute functions
+    group = pc.bit_wise_and(ids, 1) + pc.divide(ids, 500)  # type: ignore[operator]
+    segment = pc.take(pa.array(SEGMENTS), pc.cast(group, pa.int32()))
     return pa.table({"customer_id": ids, "segment": segment})
 
 
@@ -36,7 +36,9 @@ def orders(n: int) -> pa.Table:
                 pc.cast(pc.bit_wise_and(pc.multiply(ids, 104729), 65535), pa.float64()), 100.0
             ),
         }
-    ).filter(pc.less(pc.bit_wise_and(pc.multiply(ids, 7919), 1023), 1000))
+    ).filter(
+        pc.less(pc.bit_wise_and(pc.multiply(ids, 7919), 1023), 1000)  # type: ignore[call-overload]
+    )
 
 
 @materialize(lazy=True, input_type=ibis.Table)

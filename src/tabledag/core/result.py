@@ -6,15 +6,18 @@ import enum
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..outputs import TableRef
+from ..stores.base import arrow_table_type
 from ..tree import map_tree
 from .task import TaskCall, TaskRef
 
 if TYPE_CHECKING:
     from ..config import Config
     from ..stores.base import StoreSession
+
+V = TypeVar("V")
 
 
 class FinalTaskState(enum.Enum):
@@ -27,10 +30,10 @@ class FinalTaskState(enum.Enum):
     """An input failed, or its stage did not commit, so the task did not run."""
 
 
-class TaskMap(Mapping):
+class TaskMap(Mapping[TaskCall, V]):
     """A mapping keyed by task; accepts a `TaskRef`, the task call, or `"stage.task"`."""
 
-    def __init__(self, data: dict[TaskCall, Any]) -> None:
+    def __init__(self, data: dict[TaskCall, V]) -> None:
         self._data = data
 
     def _key(self, key: Any) -> TaskCall:
@@ -40,9 +43,9 @@ class TaskMap(Mapping):
             for call in self._data:
                 if key in (call.id, call.name):
                     return call
-        return key
+        return cast(TaskCall, key)  # a call, or a key that is then not found
 
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self, key: Any) -> V:
         return self._data[self._key(key)]
 
     def __iter__(self) -> Iterator[TaskCall]:
@@ -83,11 +86,11 @@ class Result:
         )
 
     @property
-    def task_states(self) -> TaskMap:
+    def task_states(self) -> TaskMap[FinalTaskState]:
         return TaskMap(self.states)
 
     @property
-    def task_durations(self) -> TaskMap:
+    def task_durations(self) -> TaskMap[float]:
         return TaskMap(self.durations)
 
     def get(self, task: TaskRef | TaskCall, as_type: Any = None) -> Any:
@@ -101,9 +104,7 @@ class Result:
         for part in task.path if isinstance(task, TaskRef) else ():
             value = value[part]
         if as_type is None:
-            import pyarrow as pa
-
-            as_type = call.task.input_type or pa.Table
+            as_type = call.task.input_type or arrow_table_type()
         session = self._reader()
         return map_tree(
             value,
@@ -115,7 +116,7 @@ class Result:
         """One session serves every `get`: repeated reads cost no new connection, and ibis
         tables keep the connection they are bound to. It closes with `close()`, or when the
         Result is garbage-collected."""
-        session = self.__dict__.get("_session")
+        session: StoreSession | None = self.__dict__.get("_session")
         if session is None:
             session = self.__dict__["_session"] = self.config.store.open_session()
             self.__dict__["_finalizer"] = weakref.finalize(self, session.close)

@@ -6,7 +6,7 @@ import functools
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import DeclarationError
 from ..outputs import RawSql, Table, normalize_name
@@ -77,7 +77,7 @@ class MaterializingTask:
     def __repr__(self) -> str:
         return f"<task {self.name!r}>"
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         """Pickle by import path: the decorated name in its module is this object."""
         overrides = {"name": self.name} if self.name != normalize_name(self.fn.__name__) else {}
         return (_import_task, (self.fn.__module__, self.fn.__qualname__, overrides))
@@ -87,7 +87,8 @@ def _import_task(module: str, qualname: str, overrides: dict[str, Any]) -> Mater
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
-    return target.with_name(overrides["name"]) if overrides else target
+    task = target.with_name(overrides["name"]) if overrides else target
+    return cast("MaterializingTask", task)
 
 
 def materialize(

@@ -43,11 +43,9 @@ class IbisTableHook(TableHook[TableStore]):
         if _has_memtable(expr):
             return Eager(backend.to_pyarrow(expr))
         fp = fingerprint(expr, backend.name)
-        types = backend.compiler.type_mapper
-        dialect = store.sqlglot_dialect
+        types, dialect = backend.compiler.type_mapper, store.sqlglot_dialect
         columns = tuple(
-            (name, types.from_ibis(dtype).sql(dialect=dialect))
-            for name, dtype in expr.schema().items()
+            (name, _sql_type(types, dtype, dialect)) for name, dtype in expr.schema().items()
         )
         return Lazy(lambda: _compile(backend, expr, fp), fingerprint=fp, columns=columns)
 
@@ -74,6 +72,12 @@ class IbisTableHook(TableHook[TableStore]):
         namespace = ops.Namespace(database=target.db)
         expr = ops.DatabaseTable(target.name, schema, backend, namespace).to_expr()
         return expr if limit is None else expr.limit(limit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sql_type(type_mapper: Any, dtype: Any, dialect: Any) -> str:
+    """An ibis dtype as SQL type text (rendering one costs ~0.07 ms; there are few distinct)."""
+    return str(type_mapper.from_ibis(dtype).sql(dialect=dialect))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -24,7 +24,12 @@ def fingerprint(expr: Any, dialect: str) -> str | None:
         digest = memo.get(id(node))
         if digest is None:
             if isinstance(node, ops.DatabaseTable):  # the connection object is not identity
-                parts: tuple = ("DatabaseTable", node.name, str(node.namespace), str(node.schema))
+                parts: tuple[Any, ...] = (
+                    "DatabaseTable",
+                    node.name,
+                    str(node.namespace),
+                    str(node.schema),
+                )
             elif isinstance(node, ops.InMemoryTable | ops.SQLQueryResult | ops.SQLStringView):
                 raise _Unstable
             else:

@@ -48,7 +48,7 @@ class SqlglotTableHook(TableHook[TableStore]):
         stage_name: str,
         as_type: Any,
         limit: int | None = None,
-    ) -> exp.Expression:
+    ) -> exp.Expr:
         return _limited(store.sql_table(table), table, limit)
 
 
@@ -101,7 +101,7 @@ class RawSqlTableHook(TableHook[TableStore]):
         return Raw(table.obj.sql)
 
 
-def _limited(target: exp.Table, ref: TableRef, limit: int | None) -> exp.Expression:
+def _limited(target: exp.Table, ref: TableRef, limit: int | None) -> exp.Expr:
     if limit is None:
         return target
     query = exp.select("*").from_(target).limit(limit)

@@ -10,12 +10,14 @@ are no parameters, and format-style escaping would double every `%` in names and
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..stores.base import Capability, Lazy, TableStore
 from .base import CanMatResult, CanRetResult, TableHook, text_fingerprint, type_is
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from ..outputs import Table, TableRef
     from ..stores.base import StoreSession
 
@@ -43,7 +45,10 @@ class SQLAlchemyTableHook(TableHook[TableStore]):
 
         sql, read = _compile(store, table.obj)
         fingerprint = text_fingerprint("sqlalchemy", store, sql)
-        return Lazy(lambda: sqlglot.parse_one(sql, read=read), fingerprint=fingerprint)
+        return Lazy(
+            lambda: cast("exp.Query", sqlglot.parse_one(sql, read=read)),  # a compiled SELECT
+            fingerprint=fingerprint,
+        )
 
     @classmethod
     def retrieve(
@@ -111,7 +116,7 @@ def _sa_type(dialect: Any, text: str) -> Any:
         return sa.Float(precision=24)
     if kind in ("DECIMAL", "BIGDECIMAL"):
         params = [int(p.this.this) for p in data_type.expressions if p.this is not None]
-        return sa.Numeric(*params[:2])
+        return sa.Numeric(*params[:2])  # type: ignore[call-overload]  # precision, scale
     if kind in ("TIMESTAMP", "DATETIME", "TIMESTAMPNTZ", "DATETIME2"):
         return sa.DateTime()
     if kind in ("TIMESTAMPTZ", "TIMESTAMPLTZ"):

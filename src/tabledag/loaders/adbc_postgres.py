@@ -91,5 +91,7 @@ def _with_numeric_array_typmods(cursor: Cursor, body: str, result: pa.Table) -> 
         typmod = (elements.field(position).metadata or {}).get(_TYPMOD)
         if typmod is not None:
             field = schema.field(i)
-            schema = schema.set(i, field.with_metadata({**field.metadata, _TYPMOD: typmod}))
+            # ADBC fields always carry the driver's metadata; with_metadata takes any mapping
+            metadata = {**field.metadata, _TYPMOD: typmod}  # type: ignore[dict-item]
+            schema = schema.set(i, field.with_metadata(metadata))  # type: ignore[arg-type]
     return pa.Table.from_arrays(result.columns, schema=schema)

@@ -11,10 +11,23 @@ nested lists, lists of binary/time/interval, ...), which ``prepare_arrow`` refus
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    _ListLikeType: TypeAlias = (
+        pa.ListType[Any]
+        | pa.LargeListType[Any]
+        | pa.FixedSizeListType[Any, Any]
+        | pa.ListViewType[Any]
+        | pa.LargeListViewType[Any]
+    )
+    _OtherListArray: TypeAlias = (
+        pa.FixedSizeListArray[Any, Any] | pa.ListViewArray[Any] | pa.LargeListViewArray[Any]
+    )
 
 # NAMEDATALEN - 1: Postgres silently truncates longer identifiers, which would alias names.
 MAX_IDENTIFIER_BYTES = 63
@@ -140,7 +153,7 @@ def _plain(t: pa.DataType) -> pa.DataType:
     return t
 
 
-def _is_list_like(t: pa.DataType) -> bool:
+def _is_list_like(t: pa.DataType) -> TypeGuard[_ListLikeType]:
     kinds = (
         pa.types.is_list,
         pa.types.is_large_list,
@@ -212,7 +225,9 @@ def prepare_arrow(data: pa.Table) -> pa.Table:
         f if f.type == c.type else pa.field(f.name, c.type, f.nullable)
         for f, c in zip(data.schema, columns, strict=True)
     ]
-    return pa.Table.from_arrays(columns, schema=pa.schema(fields, data.schema.metadata))
+    # the stubs want the metadata as dict[bytes | str, bytes | str] (a dict is invariant)
+    schema = pa.schema(fields, data.schema.metadata)  # type: ignore[arg-type]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _prepare_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -220,8 +235,10 @@ def _prepare_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_dictionary(t):
         return _prepare_column(column.cast(t.value_type))
     if isinstance(t, pa.BaseExtensionType):
-        storage = [chunk.storage for chunk in column.chunks]
-        return _prepare_column(pa.chunked_array(storage, t.storage_type))
+        storage = [cast("pa.ExtensionArray[Any]", chunk).storage for chunk in column.chunks]
+        # the stubs have no chunked_array(arrays, type) overload
+        plain = pa.chunked_array(storage, t.storage_type)  # type: ignore[call-overload]
+        return _prepare_column(plain)
     if _is_list_like(t):
         return _prepare_list(column)
     if pa.types.is_null(t):
@@ -242,7 +259,9 @@ def _prepare_list(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return map_list_values(column, _prepare_column)
 
 
-def _cast_offsets(column: pa.ChunkedArray, small: pa.DataType, large: pa.DataType):
+def _cast_offsets(
+    column: pa.ChunkedArray, small: pa.DataType, large: pa.DataType
+) -> pa.ChunkedArray:
     """32-bit offsets like Postgres results have, unless a chunk holds more than 2 GiB."""
     try:
         return column.cast(small)
@@ -284,12 +303,13 @@ def list_parts(chunk: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array | None]:
     ``values`` are the whole column's, and touching those per batch would be quadratic.
     """
     if pa.types.is_list(chunk.type) or pa.types.is_large_list(chunk.type):
-        offsets = chunk.offsets.to_numpy()
+        listed = cast("pa.ListArray[Any] | pa.LargeListArray[Any]", chunk)
+        offsets = listed.offsets.to_numpy()
         start = offsets[0]
-        values = chunk.values.slice(start, offsets[-1] - start)
+        values = listed.values.slice(start, offsets[-1] - start)
         offsets = offsets - start
     else:  # fixed-size lists and list views: flatten() skips what nulls and slicing hide
-        values = chunk.flatten()
+        values = cast("_OtherListArray", chunk).flatten()
         lengths = pc.fill_null(pc.list_value_length(chunk), 0).to_numpy()
         offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
     mask = chunk.is_null() if chunk.null_count else None
@@ -315,7 +335,8 @@ def map_list_values(
     elements = pa.chunked_array([values for _, values, _ in parts], column.type.value_type)
     converted = convert(elements)
     if not parts:
-        return pa.chunked_array([], pa.list_(converted.type))
+        # the stubs have no chunked_array(arrays, type) overload
+        return pa.chunked_array([], pa.list_(converted.type))  # type: ignore[call-overload]
     flat = converted.combine_chunks()
     chunks, start = [], 0
     for offsets, _, mask in parts:
@@ -360,7 +381,9 @@ def restore_arrow(data: pa.Table, schema_hint: pa.Schema | None = None) -> pa.Ta
         fields.append(pa.field(field.name, column.type, field.nullable, metadata))
     if not changed:
         return data
-    return pa.Table.from_arrays(columns, schema=pa.schema(fields, data.schema.metadata))
+    # the stubs want the metadata as dict[bytes | str, bytes | str] (a dict is invariant)
+    schema = pa.schema(fields, data.schema.metadata)  # type: ignore[arg-type]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _numeric_from_text(
@@ -444,7 +467,7 @@ def _inferred_decimal_type(values: pa.ChunkedArray) -> pa.DataType | None:
         return None
     length = pc.binary_length(valid)
     dot = pc.find_substring(valid, ".")
-    has_dot = pc.greater_equal(dot, 0)
+    has_dot = pc.greater_equal(dot, 0)  # type: ignore[call-overload]  # stubs: no Python scalars
     scale = pc.max(pc.if_else(has_dot, pc.subtract(pc.subtract(length, dot), 1), 0)).as_py()
     sign = pc.cast(pc.starts_with(valid, "-"), pa.int32())
     digits = pc.max(pc.subtract(pc.if_else(has_dot, dot, length), sign)).as_py()
@@ -482,7 +505,8 @@ def interval_to_duration(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
 
 def interval_parts(chunk: pa.Array) -> np.ndarray:
     """Zero-copy structured view (months, days, nanos) of a month_day_nano_interval array."""
-    layout = np.frombuffer(chunk.buffers()[1], _INTERVAL_LAYOUT)
+    # pa.Buffer is a buffer, but typing it as one needs Python 3.12 (PEP 688)
+    layout = np.frombuffer(chunk.buffers()[1], _INTERVAL_LAYOUT)  # type: ignore[call-overload]
     return layout[chunk.offset : chunk.offset + len(chunk)]
 
 
@@ -497,7 +521,7 @@ def interval_from_parts(months: pa.Array, days: pa.Array, micros: pa.Array) -> p
     return pa.Array.from_buffers(
         pa.month_day_nano_interval(),
         len(parts),
-        [validity, pa.py_buffer(parts)],
+        [validity, pa.py_buffer(parts)],  # type: ignore[arg-type]  # ndarray: PEP 688 on 3.12
         null_count=months.null_count,
     )
 
@@ -530,7 +554,9 @@ def _storage_type(t: pa.DataType) -> pa.DataType:
 def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if not isinstance(column.type, pa.BaseExtensionType):
         return column
-    return pa.chunked_array([c.storage for c in column.chunks], column.type.storage_type)
+    storage = [cast("pa.ExtensionArray[Any]", c).storage for c in column.chunks]
+    # the stubs have no chunked_array(arrays, type) overload
+    return pa.chunked_array(storage, column.type.storage_type)  # type: ignore[call-overload]
 
 
 def _is_text(t: pa.DataType) -> bool:

@@ -45,6 +45,10 @@ from tabledag.loaders.postgres_types import (
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
+# Why the `# type: ignore`s below: pyarrow-stubs have no overloads for the Python scalars (str)
+# that compute functions (pc.*) accept ("stubs"); numpy arrays and pa.Buffer are buffers, but
+# typing them as such for np.frombuffer and pa.py_buffer needs Python 3.12 ("PEP 688").
+
 BATCH_ROWS = 65_536  # rows encoded to CSV at a time: bounds memory while loading
 _COPY_READ_SIZE = 1 << 20
 _PIPE_BUFFER = 1 << 20
@@ -57,7 +61,7 @@ _NIBBLES[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16)
 _NIBBLES[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
 
 # Result type OIDs read straight from CSV text, and the Arrow type the text parses to.
-_PARSED = {
+_PARSED: dict[int, pa.DataType] = {
     16: pa.bool_(),
     20: pa.int64(),
     21: pa.int16(),
@@ -141,7 +145,8 @@ def _copy_sql(schema: str, table: str, data: pa.Table) -> str:
 
 def _copy_in(cursor: psycopg2.extensions.cursor, copy: str, data: pa.Table) -> None:
     if data.num_rows and data.num_columns:
-        cursor.copy_expert(copy, _CsvSource(data), size=_COPY_READ_SIZE)
+        source = _CsvSource(data)  # copy_expert calls only read() when copying from a file
+        cursor.copy_expert(copy, source, size=_COPY_READ_SIZE)  # type: ignore[arg-type]
 
 
 class _CsvSource:
@@ -195,9 +200,10 @@ def _array_encoder(element_type: pa.DataType) -> Callable[[pa.Array], pa.Array]:
 
     def encode(values: pa.Array) -> pa.Array:
         offsets, elements, mask = list_parts(values)
-        texts = pc.fill_null(element_text(elements), "NULL")  # binary_join nulls a list
+        # binary_join nulls a list
+        texts: pa.Array = pc.fill_null(element_text(elements), "NULL")  # type: ignore[arg-type]
         joined = pc.binary_join(list_from_parts(offsets, texts, mask), ",")
-        return pc.binary_join_element_wise("{", joined, "}", "")
+        return pc.binary_join_element_wise("{", joined, "}", "")  # type: ignore[call-overload]
 
     return encode
 
@@ -209,7 +215,9 @@ def _array_element_encoder(t: pa.DataType) -> Callable[[pa.Array], pa.Array]:
         return _quoted_element
     if pa.types.is_timestamp(t):
         naive, close = pa.timestamp(t.unit), ('Z"' if t.tz is not None else '"')
-        return lambda a: pc.binary_join_element_wise('"', _text(a.cast(naive)), close, "")
+        return lambda a: pc.binary_join_element_wise(  # type: ignore[call-overload]  # stubs
+            '"', _text(a.cast(naive)), close, ""
+        )
     return _text  # numbers, booleans, dates and decimals need no quotes
 
 
@@ -219,14 +227,16 @@ def _text(values: pa.Array) -> pa.Array:
 
 def _quoted_element(values: pa.Array) -> pa.Array:
     escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
-    return pc.binary_join_element_wise('"', escaped, '"', "")
+    return pc.binary_join_element_wise('"', escaped, '"', "")  # type: ignore[call-overload]
 
 
 def _bytea_hex(values: pa.Array) -> pa.Array:
     """Binary -> bytea hex input text (``\\x0aff``), vectorised with numpy."""
     n = len(values)
     wide = pa.types.is_large_binary(values.type)
-    offsets = np.frombuffer(values.buffers()[1], np.int64 if wide else np.int32)
+    offsets = np.frombuffer(  # type: ignore[call-overload]  # PEP 688
+        values.buffers()[1], np.int64 if wide else np.int32
+    )
     offsets = offsets[values.offset : values.offset + n + 1]
     data = _data_bytes(values, offsets)
     relative = offsets.astype(np.int64) - offsets[0]
@@ -251,7 +261,7 @@ def _interval_text(values: pa.Array) -> pa.Array:
 
 
 def _join(values: pa.Array, suffix: str) -> pa.Array:
-    return pc.binary_join_element_wise(values, suffix, "")
+    return pc.binary_join_element_wise(values, suffix, "")  # type: ignore[call-overload]  # stubs
 
 
 # ---------------------------------------------------------------- read
@@ -347,7 +357,7 @@ class _ResultColumn:
         if element is None:
             return decimal_from_text(texts, self.precision, self.scale)
         if pa.types.is_boolean(element):
-            return pc.equal(texts, "t")
+            return pc.equal(texts, "t")  # type: ignore[call-overload]  # stubs
         if pa.types.is_timestamp(element):  # timestamptz[] was converted to UTC text
             return texts.cast(pa.timestamp("us")).cast(element)
         return texts.cast(element)
@@ -368,7 +378,8 @@ def _describe_numeric_arrays(conn: Connection, body: str, columns: list[_ResultC
         return
     with conn.cursor() as cursor:
         cursor.execute(array_typmod_query(body, len(columns), arrays))
-        for i, element in zip(arrays, cursor.description, strict=True):
+        # a query ran, so the description is set
+        for i, element in zip(arrays, cursor.description, strict=True):  # type: ignore[arg-type]
             columns[i].precision, columns[i].scale = _numeric_modifiers(element)
 
 
@@ -381,10 +392,12 @@ def _array_tokens(text: pa.Array) -> pa.Array:
         return pa.array([], pa.list_(pa.string()))
     mask = text.is_null() if text.null_count else None
     if mask is not None:
-        text = pc.fill_null(text, "{}")
+        text = pc.fill_null(text, "{}")  # type: ignore[arg-type]  # stubs
     if pc.any(pc.starts_with(text, "[")).as_py():
         text = pc.replace_substring_regex(text, _ARRAY_BOUNDS, "")
-    offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1]
+    offsets = np.frombuffer(  # type: ignore[call-overload]  # PEP 688
+        text.buffers()[1], np.int32
+    )[text.offset : text.offset + len(text) + 1]
     list_offsets, element_offsets, data, nulls = _split_arrays(
         _data_bytes(text, offsets), offsets - offsets[0]
     )
@@ -479,8 +492,8 @@ def _strings(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray) -> pa.Arr
         len(offsets) - 1,
         [
             validity,
-            pa.py_buffer(offsets.astype(np.int64 if wide else np.int32)),
-            pa.py_buffer(data),
+            pa.py_buffer(offsets.astype(np.int64 if wide else np.int32)),  # type: ignore[arg-type]
+            pa.py_buffer(data),  # type: ignore[arg-type]  # PEP 688
         ],
         null_count=int(len(valid) - np.count_nonzero(valid)),
     )
@@ -502,7 +515,7 @@ class _TextOutputSettings:
     def __enter__(self) -> None:
         with self._conn.cursor() as cursor:
             cursor.execute(self._QUERY)
-            date_style, float_digits = cursor.fetchone()
+            date_style, float_digits = cursor.fetchone()  # type: ignore[misc]  # SHOW: one row
             if not date_style.upper().startswith("ISO"):
                 self._restore["DateStyle"] = date_style
             if int(float_digits) < 1:
@@ -584,7 +597,7 @@ def _parse_csv(source: io.BufferedReader, columns: list[_ResultColumn]) -> pa.Ta
     )
 
 
-def _chunkwise(column: pa.ChunkedArray, convert: Callable[[pa.Array], pa.Array]):
+def _chunkwise(column: pa.ChunkedArray, convert: Callable[[pa.Array], pa.Array]) -> pa.ChunkedArray:
     chunks = [convert(chunk) for chunk in column.chunks]
     if not chunks:
         return pa.chunked_array([], convert(pa.array([], column.type)).type)
@@ -594,7 +607,9 @@ def _chunkwise(column: pa.ChunkedArray, convert: Callable[[pa.Array], pa.Array])
 def _unhex(values: pa.Array) -> pa.Array:
     """Hex text (from ``encode(x, 'hex')``) -> binary, vectorised with numpy."""
     n = len(values)
-    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + n + 1]
+    offsets = np.frombuffer(  # type: ignore[call-overload]  # PEP 688
+        values.buffers()[1], np.int32
+    )[values.offset : values.offset + n + 1]
     digits = _NIBBLES[_data_bytes(values, offsets)].reshape(-1, 2)
     data = (digits[:, 0] << 4) | digits[:, 1]
     return _from_offsets(values, (offsets - offsets[0]) // 2, data, pa.binary(), pa.binary())
@@ -605,11 +620,16 @@ def _uuid_from_hex(values: pa.Array) -> pa.Array:
     raw = _unhex(values)
     valid = np.asarray(raw.is_valid(), dtype=bool)
     data = np.zeros((len(raw), 16), np.uint8)
-    offsets = np.frombuffer(raw.buffers()[1], np.int32)[raw.offset : raw.offset + len(raw) + 1]
+    offsets = np.frombuffer(  # type: ignore[call-overload]  # PEP 688
+        raw.buffers()[1], np.int32
+    )[raw.offset : raw.offset + len(raw) + 1]
     data[valid] = _data_bytes(raw, offsets).reshape(-1, 16)
     validity = pc.is_valid(raw).buffers()[1] if raw.null_count else None
     storage = pa.Array.from_buffers(
-        pa.binary(16), len(raw), [validity, pa.py_buffer(data)], null_count=raw.null_count
+        pa.binary(16),
+        len(raw),
+        [validity, pa.py_buffer(data)],  # type: ignore[arg-type]  # PEP 688
+        null_count=raw.null_count,
     )
     return pa.ExtensionArray.from_storage(pa.uuid(), storage)
 
@@ -618,7 +638,7 @@ def _data_bytes(values: pa.Array, offsets: np.ndarray) -> np.ndarray:
     buffer = values.buffers()[2]
     if buffer is None or offsets[-1] == offsets[0]:
         return np.zeros(0, np.uint8)
-    return np.frombuffer(buffer, np.uint8)[offsets[0] : offsets[-1]]
+    return np.frombuffer(buffer, np.uint8)[offsets[0] : offsets[-1]]  # type: ignore[call-overload]
 
 
 def _from_offsets(
@@ -635,7 +655,11 @@ def _from_offsets(
     return pa.Array.from_buffers(
         large if wide else small,
         len(like),
-        [like.buffers()[0], pa.py_buffer(padded), pa.py_buffer(np.ascontiguousarray(data))],
+        [
+            like.buffers()[0],
+            pa.py_buffer(padded),  # type: ignore[arg-type]  # PEP 688
+            pa.py_buffer(np.ascontiguousarray(data)),  # type: ignore[arg-type]  # PEP 688
+        ],
         null_count=like.null_count,
         offset=like.offset,
     )

@@ -87,6 +87,14 @@ class Raw:
 Output = Lazy | Eager | Raw
 
 
+def arrow_table_type() -> type[pa.Table]:
+    """`pyarrow.Table`: what every store reads a table as, so the input type where a reader
+    names none. Imported on use, here in the contract, so that the core never names it."""
+    import pyarrow as pa
+
+    return pa.Table
+
+
 @dataclass(frozen=True)
 class TableFiles:
     """Where a table's files are, for stores with `Capability.ARROW_FILES`."""
@@ -293,8 +301,9 @@ class StoreSession(ABC):
         raise self._missing(Capability.SQL)
 
     @property
-    def sqlalchemy_dialect(self) -> str:
-        """The SQLAlchemy dialect name SQLAlchemy queries are compiled with."""
+    def sqlalchemy_dialect(self) -> tuple[str, str]:
+        """The SQLAlchemy dialect name SQLAlchemy queries are compiled with, and the sqlglot
+        dialect that reads what it prints."""
         raise self._missing(Capability.SQL)
 
     def sql_table(self, ref: TableRef) -> exp.Table:
@@ -305,13 +314,13 @@ class StoreSession(ABC):
         """(name, SQL type in the store's dialect) of a stored table's columns."""
         raise self._missing(Capability.SQL)
 
-    def render(self, expression: exp.Expression) -> str:
+    def render(self, expression: exp.Expr) -> str:
         raise self._missing(Capability.SQL)
 
     def parse_sql(self, sql: str) -> exp.Query:
         raise self._missing(Capability.SQL)
 
-    def canonical_sql(self, query: exp.Expression | str) -> str:
+    def canonical_sql(self, query: exp.Expr | str) -> str:
         """`query` with logical table names, pretty-printed: what a person reads and runs."""
         raise self._missing(Capability.SQL)
 
@@ -375,7 +384,9 @@ class TableStore(ABC):
     # the hook registry, in the seed's spelling ----------------------------------------------
 
     @classmethod
-    def register_table(cls, *requirements: Any) -> Callable[[type[TableHook]], type[TableHook]]:
+    def register_table(
+        cls, *requirements: Any
+    ) -> Callable[[type[TableHook[Any]]], type[TableHook[Any]]]:
         """Decorator registering a `TableHook` for this store class and its subclasses.
 
         A falsy requirement (an optional import that resolved to `None`) skips registration.
@@ -385,13 +396,13 @@ class TableStore(ABC):
         return registry.register(cls, *requirements)
 
     @classmethod
-    def hook_for_materialize(cls, type_: type) -> type[TableHook]:
+    def hook_for_materialize(cls, type_: type) -> type[TableHook[Any]]:
         from ..hooks import registry
 
         return registry.hook_for_materialize(cls, type_)
 
     @classmethod
-    def hook_for_retrieve(cls, as_type: Any) -> type[TableHook]:
+    def hook_for_retrieve(cls, as_type: Any) -> type[TableHook[Any]]:
         from ..hooks import registry
 
         return registry.hook_for_retrieve(cls, as_type)

@@ -73,6 +73,7 @@ class ArrowTableStore(CatalogueStore):
         with self._guard:
             if self._connection is None:
                 cursor = self.dialect.connect()
+                assert isinstance(cursor, DuckDBConnection)  # the catalogue's DuckDB dialect
                 self._connection = _SharedConnection(cursor, self._guard)
         return SQLSession(self, self.catalogue, ArrowTables(self), self._connection)
 
@@ -96,7 +97,7 @@ class _SharedConnection(DuckDBConnection):
         self.shared = shared
         self.guard = guard
 
-    def execute(self, sql: str) -> list[tuple]:
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
         with self.guard:
             return super().execute(sql)
 

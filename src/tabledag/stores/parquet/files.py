@@ -75,7 +75,7 @@ class ParquetFiles(PhysicalTables):
     def _directory_name(self, session: SQLSession, stage: str) -> str:
         return file_stem(session.names.schema(stage))
 
-    def scan(self, session: SQLSession, stage: str, physical: str) -> exp.Expression:
+    def scan(self, session: SQLSession, stage: str, physical: str) -> exp.Expr:
         url = exp.Literal.string(self.url(session, stage, physical))
         return exp.Table(this=exp.ReadParquet(expressions=[url]))
 

@@ -154,6 +154,7 @@ class ParquetTableStore(CatalogueStore):
         """Adopt what other processes or machines committed (their manifests are newer than
         this catalogue's records); the stages adopted."""
         with self.session() as session:  # a store's first session adopts as it opens
+            assert isinstance(session, SQLSession)
             files = session.physical
             assert isinstance(files, ParquetFiles)
             adopted = files.adopted if files.synced else sync(session, files)

@@ -68,7 +68,7 @@ def adopt(
     """The stage's views and records become the manifest's, atomically."""
     names, dialect = session.names, session.dialect
     schema, data_schema = names.schema(stage), names.data_schema(stage)
-    statements: list[exp.Expression] = [
+    statements: list[exp.Expr] = [
         *dialect.create_schema(data_schema),
         *dialect.drop_schema(schema),
         *dialect.create_schema(schema),

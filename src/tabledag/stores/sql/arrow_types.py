@@ -10,7 +10,7 @@ The types are sqlglot's generic ones, so each dialect's renderer spells them (`T
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from sqlglot import exp
 
@@ -101,7 +101,9 @@ def unsupported_columns(
     return [(f.name, str(f.type)) for f in schema if not fits(f.type)]
 
 
-def _is_list(t: pa.DataType) -> bool:
+def _is_list(
+    t: pa.DataType,
+) -> TypeGuard[pa.ListType[Any] | pa.LargeListType[Any] | pa.FixedSizeListType[Any, Any]]:
     import pyarrow as pa
 
     return bool(pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t))

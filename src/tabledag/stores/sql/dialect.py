@@ -37,8 +37,8 @@ def with_verbatim(base: type[sqlglot.Dialect]) -> type[sqlglot.Dialect]:
     """`base` extended to render `Verbatim` nodes; sqlglot itself stays untouched."""
     generator = type(
         "Generator",
-        (base.Generator,),
-        {"TRANSFORMS": {**base.Generator.TRANSFORMS, Verbatim: lambda self, e: e.this}},
+        (base.generator_class,),
+        {"TRANSFORMS": {**base.generator_class.TRANSFORMS, Verbatim: lambda self, e: e.this}},
     )
     return type(f"Tabledag{base.__name__}", (base,), {"Generator": generator})
 
@@ -47,7 +47,7 @@ class Connection(ABC):
     """One database session. Subclasses wrap a driver; SQL arrives rendered."""
 
     @abstractmethod
-    def execute(self, sql: str) -> list[tuple]:
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
         """Run one statement (or one script, where the dialect declares batches); return the
         rows of the last one (empty for DDL)."""
 
@@ -91,9 +91,9 @@ class CommitPlan:
     transactional, so the tables both generations show stay kept.
     """
 
-    prepare: list[exp.Expression] = field(default_factory=list)
-    in_transaction: list[exp.Expression] = field(default_factory=list)
-    finish: list[exp.Expression] = field(default_factory=list)
+    prepare: list[exp.Expr] = field(default_factory=list)
+    in_transaction: list[exp.Expr] = field(default_factory=list)
+    finish: list[exp.Expr] = field(default_factory=list)
 
 
 class Dialect:
@@ -119,8 +119,10 @@ class Dialect:
     transactional_ddl: ClassVar[bool] = True
     """CREATE/DROP VIEW can be rolled back, so a commit is one transaction."""
 
-    args: ClassVar[dict[str, Any]] = {}
-    """Dialect arguments a store accepts (name -> type or tuple of allowed values)."""
+    args: dict[str, Any] = {}
+    """On the class: the dialect arguments a store accepts (name -> type or tuple of allowed
+    values); on an instance, which `__init__` gives its own: the validated arguments given.
+    (Not a `ClassVar`, since instances assign it.)"""
 
     extra: ClassVar[str | None] = None
     """The `pip install 'tabledag[...]'` extra that brings this dialect's drivers."""
@@ -190,26 +192,24 @@ class Dialect:
 
     # -- statements -----------------------------------------------------------------------------
 
-    def create_schema(self, schema: str) -> list[exp.Expression]:
+    def create_schema(self, schema: str) -> list[exp.Expr]:
         return [exp.Create(this=exp.Table(db=ident(schema)), kind="SCHEMA", exists=True)]
 
-    def create_table(
-        self, target: exp.Table, columns: Sequence[exp.ColumnDef]
-    ) -> list[exp.Expression]:
+    def create_table(self, target: exp.Table, columns: Sequence[exp.ColumnDef]) -> list[exp.Expr]:
         schema = exp.Schema(this=target, expressions=list(columns))
         return [exp.Create(this=schema, kind="TABLE")]
 
-    def add_column(self, target: exp.Table, name: str, kind: exp.DataType) -> list[exp.Expression]:
+    def add_column(self, target: exp.Table, name: str, kind: exp.DataType) -> list[exp.Expr]:
         return [
             exp.Alter(
                 this=target, kind="TABLE", actions=[exp.ColumnDef(this=ident(name), kind=kind)]
             )
         ]
 
-    def create_table_as(self, target: exp.Table, query: exp.Query) -> list[exp.Expression]:
+    def create_table_as(self, target: exp.Table, query: exp.Query) -> list[exp.Expr]:
         return [exp.Create(this=target, kind="TABLE", expression=query)]
 
-    def load_arrow(self, target: exp.Table, schema: pa.Schema, source: str) -> list[exp.Expression]:
+    def load_arrow(self, target: exp.Table, schema: pa.Schema, source: str) -> list[exp.Expr]:
         """Statements creating `target` for Arrow data of `schema` (readable as `source`
         while they run, where the connection can); the connection then loads the rows."""
         from .arrow_types import sql_type
@@ -220,20 +220,20 @@ class Dialect:
         """(column, type) of every column this database cannot hold faithfully."""
         return []
 
-    def drop_table(self, target: exp.Table) -> list[exp.Expression]:
+    def drop_table(self, target: exp.Table) -> list[exp.Expr]:
         return [exp.Drop(tables=[target], kind="TABLE", exists=True)]
 
-    def drop_view(self, target: exp.Table) -> list[exp.Expression]:
+    def drop_view(self, target: exp.Table) -> list[exp.Expr]:
         return [exp.Drop(tables=[target], kind="VIEW", exists=True)]
 
-    def drop_schema(self, schema: str) -> list[exp.Expression]:
+    def drop_schema(self, schema: str) -> list[exp.Expr]:
         return [
             exp.Drop(
                 tables=[exp.Table(this=ident(schema))], kind="SCHEMA", exists=True, cascade=True
             )
         ]
 
-    def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expression]:
+    def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expr]:
         """Statements making `view` show `target` (run inside the commit transaction)."""
         select = exp.select("*").from_(target)
         return [exp.Create(this=view, kind="VIEW", expression=select, replace=True)]
@@ -247,14 +247,14 @@ class Dialect:
     ) -> CommitPlan:
         """Re-point the views of `schema`: `changed` view -> target, `removed` views, and
         `shown`, every view the new generation has (for techniques that rebuild them all)."""
-        statements: list[exp.Expression] = []
+        statements: list[exp.Expr] = []
         for name in removed:
             statements += self.drop_view(table(schema, name))
         for name, target in changed.items():
             statements += self.point_view(table(schema, name), target)
         return CommitPlan(in_transaction=statements)
 
-    def add_primary_key(self, target: exp.Table, columns: list[str]) -> list[exp.Expression]:
+    def add_primary_key(self, target: exp.Table, columns: list[str]) -> list[exp.Expr]:
         key = exp.PrimaryKey(expressions=[ident(c) for c in columns])
         return [
             exp.Alter(this=target, kind="TABLE", actions=[exp.AddConstraint(expressions=[key])])
@@ -262,7 +262,7 @@ class Dialect:
 
     def create_index(
         self, target: exp.Table, index_name: str, columns: list[str]
-    ) -> list[exp.Expression]:
+    ) -> list[exp.Expr]:
         params = exp.IndexParameters(columns=[exp.column(c, quoted=True) for c in columns])
         index = exp.Index(this=ident(index_name), table=target, params=params)
         return [exp.Create(this=index, kind="INDEX")]
@@ -310,8 +310,16 @@ class Dialect:
 
     # -- rendering ------------------------------------------------------------------------------
 
-    def render(self, expression: exp.Expression) -> str:
+    def render(self, expression: exp.Expr) -> str:
         return expression.sql(dialect=self.sqlglot)
+
+    def renderer(self) -> Callable[[exp.Expr], str]:
+        """A render function for one session: one sqlglot generator, reused (a generator per
+        statement is most of the cost of rendering a small one), that renders trees built for
+        it without sqlglot's defensive copy. Not for trees shared with others (a compiled
+        ibis query): use `render` for those."""
+        generator = self.sqlglot().generator()
+        return lambda expression: str(generator.generate(expression, copy=False))
 
     def parse_type(self, text: str) -> exp.DataType:
         return exp.DataType.build(text, dialect=self.sqlglot, udt=True)

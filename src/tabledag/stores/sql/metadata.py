@@ -80,9 +80,9 @@ def missing_columns(found: Iterable[tuple[str, str]]) -> dict[str, list[tuple[st
 
 def setup_statements(
     schema: str, missing: dict[str, list[tuple[str, str, bool]]], dialect: Any
-) -> list[exp.Expression]:
+) -> list[exp.Expr]:
     """Create what `missing` lacks: whole tables, or appended columns of existing ones."""
-    statements: list[exp.Expression] = []
+    statements: list[exp.Expr] = []
     for name, columns in missing.items():
         target = _table(schema, name)
         defs = [column_def(c, exp.DataType.build(k), nullable=n) for c, k, n in columns]
@@ -107,14 +107,14 @@ def select_statements(schema: str, stage: str) -> dict[str, exp.Query]:
 
 def committed_stage(
     stage: str,
-    rows: dict[str, list[tuple]],
+    rows: dict[str, list[tuple[Any, ...]]],
     physical: frozenset[str],
 ) -> CommittedStage:
     """The stage as the metadata describes it, keeping only tables that still exist."""
     generation = max((int(g) for (g,) in rows["stages"]), default=0)
     tables = {}
     for row in rows["tables"]:
-        record = TableRecord(*row[:4], int(row[4]), *row[5:])
+        record = TableRecord(row[0], row[1], row[2], row[3], int(row[4]), *row[5:])
         if record.physical in physical:
             tables[record.key] = record
     tasks = {
@@ -134,12 +134,12 @@ def commit_statements(
     new_tasks: Sequence[TaskRecord],
     changed_tasks: Sequence[TaskRecord],
     kept_tasks: Sequence[tuple[str, str]],
-) -> list[exp.Expression]:
+) -> list[exp.Expr]:
     """Metadata changes of one commit (run inside the commit transaction)."""
     s, now = exp.Literal.string(stage), _now()
     at_stage = _col("stage").eq(s)
     gen = exp.Literal.number(generation)
-    statements: list[exp.Expression] = [
+    statements: list[exp.Expr] = [
         exp.delete(_table(schema, "stages"), where=at_stage),
         exp.insert(exp.values([(s, gen, now)]), _table(schema, "stages")),
     ]
@@ -170,7 +170,7 @@ def commit_statements(
     return statements
 
 
-def column_statements(schema: str, stage: str, columns: dict[str, str]) -> list[exp.Expression]:
+def column_statements(schema: str, stage: str, columns: dict[str, str]) -> list[exp.Expr]:
     """Record column types learnt from the catalogue for kept tables (key -> columns JSON)."""
     at_stage = _col("stage").eq(exp.Literal.string(stage))
     return [
@@ -184,7 +184,7 @@ def column_statements(schema: str, stage: str, columns: dict[str, str]) -> list[
     ]
 
 
-def forget_statements(schema: str, stage: str, oldest_kept: int) -> list[exp.Expression]:
+def forget_statements(schema: str, stage: str, oldest_kept: int) -> list[exp.Expr]:
     """Forget rows older than the previous generation; their tables are dropped afterwards."""
     older = exp.and_(
         _col("stage").eq(exp.Literal.string(stage)),
@@ -210,14 +210,12 @@ def decode_columns(text: str | None) -> list[tuple[str, str]] | None:
     return [(name, kind) for name, kind in data["types"]]
 
 
-def _update(
-    schema: str, name: str, values: dict[str, exp.Expression], where: exp.Expression
-) -> exp.Update:
+def _update(schema: str, name: str, values: dict[str, exp.Expr], where: exp.Expr) -> exp.Update:
     sets = [exp.EQ(this=_col(k), expression=v) for k, v in values.items()]
     return exp.Update(this=_table(schema, name), expressions=sets, where=exp.Where(this=where))
 
 
-def _task_is(at_stage: exp.Expression | None, task: str, key: str) -> exp.Expression:
+def _task_is(at_stage: exp.Expr | None, task: str, key: str) -> exp.Expr:
     condition = exp.and_(_col("task").eq(_literal(task)), _col("task_key").eq(_literal(key)))
     return exp.and_(at_stage, condition) if at_stage is not None else exp.paren(condition)
 
@@ -232,11 +230,11 @@ def _col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _literal(value: str | None) -> exp.Expression:
+def _literal(value: str | None) -> exp.Expr:
     return exp.Null() if value is None else exp.Literal.string(value)
 
 
-def _now() -> exp.Expression:
+def _now() -> exp.Expr:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     return exp.cast(exp.Literal.string(now), exp.DataType.build("TIMESTAMP"))
 
@@ -247,11 +245,11 @@ def replace_stage_statements(
     generation: int,
     tables: Sequence[TableRecord],
     tasks: Sequence[TaskRecord],
-) -> list[exp.Expression]:
+) -> list[exp.Expr]:
     """Make a stage's records exactly these (rebuilding a catalogue from a manifest)."""
     s, now = exp.Literal.string(stage), _now()
     at_stage = _col("stage").eq(s)
-    statements: list[exp.Expression] = [
+    statements: list[exp.Expr] = [
         exp.delete(_table(schema, name), where=at_stage) for name in TABLES
     ]
     gen = exp.Literal.number(generation)

@@ -116,6 +116,6 @@ class DatabaseTables(PhysicalTables):
             session.execute(dialect.create_index(target, name, list(columns)), phase="write")
 
 
-def view_over(target: exp.Table, source: exp.Expression) -> exp.Expression:
+def view_over(target: exp.Table, source: exp.Expr) -> exp.Expr:
     """`CREATE VIEW target AS SELECT * FROM source` (for layers whose data lives elsewhere)."""
     return exp.Create(this=target, kind="VIEW", expression=exp.select("*").from_(source))

@@ -69,6 +69,7 @@ class SQLSession(StoreSession):
         self.names = catalogue.names
         self.physical = physical
         self.connection = connection
+        self._render = self.dialect.renderer()
         self._ibis: Any = None
         self._schemas: set[str] = set()
         self._learned: dict[tuple[str, str], str] = {}
@@ -78,19 +79,19 @@ class SQLSession(StoreSession):
 
     def execute(
         self,
-        statements: exp.Expression | Sequence[exp.Expression],
+        statements: exp.Expr | Sequence[exp.Expr],
         *,
         phase: str = "read",
         arrow: tuple[str, exp.Table, pa.Table] | None = None,
-    ) -> list[tuple]:
+    ) -> list[tuple[Any, ...]]:
         """Render, log and run statements; the rows of the last one.
 
         With `arrow=(source, target, data)` the statements create `target` and the connection
         bulk-loads `data` (visible to them as `source`).
         """
-        if isinstance(statements, exp.Expression):
+        if isinstance(statements, exp.Expr):
             statements = [statements]
-        rendered = [self.dialect.render(s) for s in statements]
+        rendered = [self._render(s) for s in statements]
         if self.catalogue.print_sql:
             for sql in rendered:
                 logger.info("SQL: %s", mask_url(sql))
@@ -108,7 +109,7 @@ class SQLSession(StoreSession):
             return []
         if self.dialect.supports_batches and len(rendered) > 1:
             rendered = [";\n".join(rendered)]
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         for sql in rendered:
             rows = self.connection.execute(sql)
             self.store.fault_point(phase, sql)
@@ -328,7 +329,7 @@ class SQLSession(StoreSession):
             ) from error
         return generation
 
-    def _commit_with_retries(self, statements: list[exp.Expression]) -> None:
+    def _commit_with_retries(self, statements: list[exp.Expr]) -> None:
         """One transaction; retried while it loses lock waits to readers (never deadlocks)."""
         deadline = time.monotonic() + float(self.dialect.args.get("lock_timeout", 600))
         pause = 0.05
@@ -426,7 +427,7 @@ class SQLSession(StoreSession):
         return self.dialect.sqlglot
 
     @property
-    def sqlalchemy_dialect(self) -> tuple[str, str]:  # type: ignore[override]
+    def sqlalchemy_dialect(self) -> tuple[str, str]:
         return self.dialect.sqlalchemy
 
     def sql_table(self, ref: TableRef) -> exp.Table:
@@ -458,7 +459,7 @@ class SQLSession(StoreSession):
             return super().table_files(ref)
         return self.physical.table_files(self, ref.stage, self.names.physical(ref.name, ref.key))
 
-    def render(self, expression: exp.Expression) -> str:
+    def render(self, expression: exp.Expr) -> str:
         return self.dialect.render(expression)
 
     def parse_sql(self, sql: str) -> exp.Query:
@@ -469,7 +470,7 @@ class SQLSession(StoreSession):
             raise StoreError(f"expected a SELECT query, got: {sql[:200]}")
         return tree
 
-    def canonical_sql(self, query: exp.Expression | str) -> str:
+    def canonical_sql(self, query: exp.Expr | str) -> str:
         return self.catalogue.canonical_sql(query)
 
     @property

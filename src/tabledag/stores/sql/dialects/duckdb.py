@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import sqlglot.dialects
@@ -25,6 +25,7 @@ from ....errors import ConfigError, StoreConnectionError
 from ..dialect import Connection, Dialect, ident, with_verbatim
 
 if TYPE_CHECKING:
+    import duckdb
     import pyarrow as pa
     from sqlglot import exp
 
@@ -36,11 +37,11 @@ MEMORY = ":memory:"
 class DuckDBConnection(Connection):
     """A cursor of the shared database; closing it leaves the database open."""
 
-    def __init__(self, con: Any, release: Any) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, release: Callable[[], None]) -> None:
         self.con = con
         self._release = release
 
-    def execute(self, sql: str) -> list[tuple]:
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
 
     def load_arrow(
@@ -60,7 +61,7 @@ class DuckDBConnection(Connection):
             self.con.unregister(source)
 
     def read_arrow(self, sql: str) -> pa.Table:
-        return self.con.sql(sql).to_arrow_table()
+        return cast("pa.Table", self.con.sql(sql).to_arrow_table())  # typed Any by duckdb
 
     def close(self) -> None:
         try:
@@ -80,7 +81,7 @@ class DuckDB(Dialect):
     def __init__(self, url: str, **args: Any) -> None:
         super().__init__(url, **args)
         self.database = database_path(url)
-        self._db: Any = None
+        self._db: duckdb.DuckDBPyConnection | None = None
         self._users = 0
         self._guard = threading.Lock()
 
@@ -99,7 +100,7 @@ class DuckDB(Dialect):
                 raise
         return DuckDBConnection(cursor, self._release)
 
-    def _open(self) -> Any:
+    def _open(self) -> duckdb.DuckDBPyConnection:
         import duckdb
 
         try:
@@ -143,7 +144,7 @@ class DuckDB(Dialect):
 
     # -- statements -----------------------------------------------------------------------------
 
-    def load_arrow(self, target: exp.Table, schema: pa.Schema, source: str) -> list[exp.Expression]:
+    def load_arrow(self, target: exp.Table, schema: pa.Schema, source: str) -> list[exp.Expr]:
         from sqlglot import exp
 
         select = exp.select("*").from_(exp.Table(this=ident(source)))

@@ -38,9 +38,7 @@ class MSSQL(Dialect):
     drivers = ("pyodbc",)
     args = {"driver": str}
 
-    def create_table(
-        self, target: exp.Table, columns: Sequence[exp.ColumnDef]
-    ) -> list[exp.Expression]:
+    def create_table(self, target: exp.Table, columns: Sequence[exp.ColumnDef]) -> list[exp.Expr]:
         sized = []
         for column in columns:
             kind = column.args.get("kind")
@@ -50,7 +48,7 @@ class MSSQL(Dialect):
             sized.append(column)
         return super().create_table(target, sized)
 
-    def create_table_as(self, target: exp.Table, query: exp.Query) -> list[exp.Expression]:
+    def create_table_as(self, target: exp.Table, query: exp.Query) -> list[exp.Expr]:
         """`SELECT * INTO target FROM (query) AS q`. SQL text (`Verbatim`) is spliced into the
         parentheses as it is, unless it starts with a CTE, which T-SQL allows only at the top
         of a statement: such text is parsed, so that the CTE moves in front of the SELECT."""
@@ -73,7 +71,7 @@ class MSSQL(Dialect):
     def list_columns(self, schema: str, tables: Sequence[str]) -> exp.Query:
         return _capitals(super().list_columns(schema, tables))
 
-    def drop_schema(self, schema: str) -> list[exp.Expression]:
+    def drop_schema(self, schema: str) -> list[exp.Expr]:
         """T-SQL has no CASCADE: the schema must be empty."""
         return [exp.Drop(tables=[exp.Table(this=ident(schema))], kind="SCHEMA", exists=True)]
 
@@ -85,7 +83,7 @@ class MSSQL(Dialect):
 def _capitals(query: exp.Query) -> exp.Query:
     """`query` with its unquoted (catalogue) names in capitals."""
 
-    def upper(node: exp.Expression) -> exp.Expression:
+    def upper(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Identifier) and not node.quoted:
             return exp.to_identifier(node.name.upper())
         return node

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlglot.dialects
@@ -61,7 +61,7 @@ class PostgresConnection(Connection):
         self._bulk: Any = None
         self.execute("SET synchronous_commit = off")
 
-    def execute(self, sql: str) -> list[tuple]:
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
         return _rows(self.con, sql)
 
     def begin(self) -> None:
@@ -104,7 +104,7 @@ class PostgresConnection(Connection):
         checkpoint(f"COPY {len(data)} rows")
 
     def read_arrow(self, sql: str) -> pa.Table:
-        return self._loader.read(self.bulk, sql)
+        return cast("pa.Table", self._loader.read(self.bulk, sql))  # the loader module is Any
 
     def close(self) -> None:
         try:
@@ -115,7 +115,7 @@ class PostgresConnection(Connection):
             self.con.close()
 
 
-def _rows(con: Any, sql: str) -> list[tuple]:
+def _rows(con: Any, sql: str) -> list[tuple[Any, ...]]:
     """Run one statement on a psycopg / psycopg2 connection; its rows (none for DDL)."""
     cursor = con.cursor()
     try:
@@ -242,7 +242,7 @@ class Postgres(Dialect):
     def locks(self, scope: tuple[str, ...], timeout: float) -> Locks:
         from ....locks.advisory import AdvisoryLocks
 
-        def connect() -> Connection:
+        def connect() -> PostgresLockConnection:
             self.require_driver()
             if self.args.get("create_database_if_not_exists"):
                 self._create_database()  # the lock connection is the first a run opens
@@ -265,7 +265,7 @@ class Postgres(Dialect):
 
     # -- statements -----------------------------------------------------------------------------
 
-    def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expression]:
+    def point_view(self, view: exp.Table, target: exp.Table) -> list[exp.Expr]:
         select = exp.select("*").from_(target)
         return [
             exp.Drop(tables=[view], kind="VIEW", exists=True),
@@ -283,7 +283,7 @@ class Postgres(Dialect):
         wait = sqlglot.parse_one(f"SET LOCAL lock_timeout = '{COMMIT_LOCK_WAIT}'", read="postgres")
         return CommitPlan(in_transaction=[wait, *plan.in_transaction])
 
-    def load_arrow(self, target: exp.Table, schema: pa.Schema, source: str) -> list[exp.Expression]:
+    def load_arrow(self, target: exp.Table, schema: pa.Schema, source: str) -> list[exp.Expr]:
         from ....loaders.postgres_types import column_type_names
 
         columns = [
@@ -335,7 +335,7 @@ class PostgresLockConnection:
     def __init__(self, uri: str) -> None:
         self.con = _statement_connection(uri)
 
-    def execute(self, sql: str) -> list[tuple]:
+    def execute(self, sql: str) -> list[tuple[Any, ...]]:
         return _rows(self.con, sql)
 
     @property

@@ -34,17 +34,15 @@ class Snowflake(Dialect):
     drivers = ("snowflake.connector",)
     args = {"warehouse": str, "role": str}
 
-    def create_table(
-        self, target: exp.Table, columns: Sequence[exp.ColumnDef]
-    ) -> list[exp.Expression]:
+    def create_table(self, target: exp.Table, columns: Sequence[exp.ColumnDef]) -> list[exp.Expr]:
         return super().create_table(target, [_naive_timestamps(c) for c in columns])
 
-    def add_column(self, target: exp.Table, name: str, kind: exp.DataType) -> list[exp.Expression]:
+    def add_column(self, target: exp.Table, name: str, kind: exp.DataType) -> list[exp.Expr]:
         return super().add_column(target, name, _ntz(kind))
 
     def create_index(
         self, target: exp.Table, index_name: str, columns: list[str]
-    ) -> list[exp.Expression]:
+    ) -> list[exp.Expr]:
         return []
 
     def unsupported_columns(self, schema: pa.Schema) -> list[tuple[str, str]]:
