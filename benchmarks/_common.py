@@ -28,14 +28,18 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # -- command line ----------------------------------------------------------------------------------
 
 
-def parser(description: str) -> argparse.ArgumentParser:
-    """The options every benchmark takes; the report always goes to stdout."""
+def parser(
+    description: str, stores: tuple[str, ...] = ("duckdb", "postgres")
+) -> argparse.ArgumentParser:
+    """The options every benchmark takes; the report always goes to stdout. `stores`: the
+    `--store` choices (the first is the default)."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument(
         "--store",
-        choices=["duckdb", "postgres"],
-        default="duckdb",
-        help="the database to measure on (Postgres: $TABLEDAG_BENCH_POSTGRES_URL)",
+        choices=list(stores),
+        default=stores[0],
+        help="the store to measure on (Postgres: $TABLEDAG_BENCH_POSTGRES_URL; parquet: a "
+        "ParquetTableStore in a temporary directory, its catalogue a DuckDB file there)",
     )
     p.add_argument("--quick", action="store_true", help="small sizes, few repetitions (smoke run)")
     p.add_argument("--reps", type=int, default=None, help="timed repetitions (after a warm-up)")
@@ -198,7 +202,8 @@ class Target:
 
     @staticmethod
     def create(kind: str) -> Target:
-        return DuckDBTarget() if kind == "duckdb" else PostgresTarget()
+        targets = {"duckdb": DuckDBTarget, "postgres": PostgresTarget, "parquet": ParquetTarget}
+        return targets[kind]()
 
     def check(self) -> str | None:
         """None if usable, else why not (printed as "skipped: ...")."""
@@ -225,6 +230,21 @@ class FreshDb:
         return create_basic_config(self.url, **store_args)
 
 
+@dataclass
+class ParquetDb(FreshDb):
+    """A ParquetTableStore's instance: files under `parquet_base_path`, the catalogue at `url`;
+    `raw_url` is a DuckDB file beside them for raw references."""
+
+    directory: Path
+    parquet_base_path: str
+
+    def config(self, **store_args: Any) -> Any:
+        from tabledag import Config
+
+        args = {"parquet_base_path": self.parquet_base_path, "url": self.url, **store_args}
+        return Config("pipeline", {"class": "tabledag.ParquetTableStore", "args": args})
+
+
 class DuckDBTarget(Target):
     kind = "duckdb"
 
@@ -240,6 +260,33 @@ class DuckDBTarget(Target):
         finally:
             for suffix in ("", ".wal", ".lock"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class ParquetTarget(Target):
+    """A ParquetTableStore on local disk: each `fresh()` is a new temporary directory holding
+    the parquet files (`files/`), the DuckDB catalogue (`catalogue.duckdb`; `memory=True`: in
+    memory) and a DuckDB file for raw references (`raw.duckdb`)."""
+
+    kind = "parquet"
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="tabledag_bench_parquet_"))
+        self._n = itertools.count()
+
+    @contextmanager
+    def fresh(self, memory: bool = False) -> Iterator[ParquetDb]:
+        directory = self.root / f"instance{next(self._n)}"
+        directory.mkdir()
+        catalogue = "duckdb:///:memory:" if memory else f"duckdb:///{directory}/catalogue.duckdb"
+        try:
+            yield ParquetDb(
+                catalogue, str(directory / "raw.duckdb"), directory, str(directory / "files")
+            )
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

@@ -1,9 +1,13 @@
 """Run every benchmark (each in its own process) and collect a markdown report.
 
-    python -m benchmarks.run_all [--store duckdb|postgres|both] [--quick] [--large] [--save]
+    python -m benchmarks.run_all [--store duckdb|postgres|both|parquet|all] [--quick] [--large]
+                                 [--save]
 
-`--quick`: small sizes and few repetitions (a smoke run); `--large`: frame_load with 5M rows;
-`--store both`: every benchmark on DuckDB, then on Postgres ($TABLEDAG_BENCH_POSTGRES_URL).
+`--quick`: small sizes and few repetitions (a smoke run); `--large`: frame_load and parquet with
+5M rows; `--store both`: every benchmark on DuckDB, then on Postgres
+($TABLEDAG_BENCH_POSTGRES_URL); `--store parquet`: the ParquetTableStore benchmarks (tiny_tasks
+on it, parquet's write/read against raw pyarrow/polars/pandas, parquet_attach); `--store all`:
+DuckDB, Postgres, then parquet.
 The reports print as they run. The tracked files under `benchmarks/results/` are written only
 with `--save` (the report to `latest.md`, tiny_tasks' full profiles); `--out PATH` writes the
 markdown report to PATH instead.
@@ -24,6 +28,13 @@ from pathlib import Path
 from . import _common as c
 
 BENCHMARKS = ("tiny_tasks", "frame_load", "cached_rerun")
+STORE_BENCHMARKS = {
+    "duckdb": BENCHMARKS,
+    "postgres": BENCHMARKS,
+    "parquet": ("tiny_tasks", "parquet", "parquet_attach"),
+}
+LARGE = ("frame_load", "parquet")
+"""The benchmarks that take `--large`."""
 
 
 def environment() -> list[str]:
@@ -67,12 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--store",
-        choices=["duckdb", "postgres", "both"],
+        choices=["duckdb", "postgres", "both", "parquet", "all"],
         default="duckdb",
         help="where to measure (default: duckdb)",
     )
     p.add_argument("--quick", action="store_true", help="small sizes, few repetitions (smoke run)")
-    p.add_argument("--large", action="store_true", help="frame_load with 5M rows")
+    p.add_argument("--large", action="store_true", help="frame_load and parquet with 5M rows")
     p.add_argument(
         "--save",
         action="store_true",
@@ -82,15 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     out_path = args.out or (str(c.RESULTS / "latest.md") if args.save else None)
 
-    stores = ["duckdb", "postgres"] if args.store == "both" else [args.store]
+    stores = {
+        "both": ["duckdb", "postgres"],
+        "all": ["duckdb", "postgres", "parquet"],
+    }.get(args.store, [args.store])
     sections: list[str] = []
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for store in stores:
-            for name in BENCHMARKS:
+            for name in STORE_BENCHMARKS[store]:
                 cmd = [sys.executable, "-m", f"benchmarks.{name}", "--store", store]
                 cmd += ["--quick"] if args.quick else []
-                cmd += ["--large"] if args.large and name == "frame_load" else []
+                cmd += ["--large"] if args.large and name in LARGE else []
                 cmd += ["--save"] if args.save else []
                 out = Path(tmp) / f"{store}_{name}.json"
                 cmd += ["--json", str(out)]

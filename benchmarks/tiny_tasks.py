@@ -17,7 +17,11 @@ Also profiles a fresh run and cached reruns of every variant with cProfile, and 
 variant's and the SQLAlchemy variant's; with `--save` the full profile goes to
 `benchmarks/results/tiny_tasks_profile[_postgres].txt`.
 
-    python -m benchmarks.tiny_tasks [--store duckdb|postgres] [--quick] [--save]
+With `--store parquet`: the same flows on a ParquetTableStore in a temporary directory (its
+catalogue a DuckDB file there; lazy outputs are `COPY ... TO` parquet files), against the same
+raw DuckDB CTAS chain as for `--store duckdb`.
+
+    python -m benchmarks.tiny_tasks [--store duckdb|postgres|parquet] [--quick] [--save]
 """
 
 from __future__ import annotations
@@ -175,6 +179,9 @@ BREAKDOWN: list[tuple[str, str, str]] = [
     ("      cache key (stable_hash)", "tabledag/cache/hashing.py", "stable_hash"),
     ("      CREATE TABLE AS etc. (session._write)", "tabledag/stores/", "_write"),
     ("  stage commit (commit_stage)", "tabledag/stores/", "commit_stage"),
+    ("    parquet: write the manifest (ParquetFiles.committed)", "stores/parquet/", "committed"),
+    ("parquet: adopt manifests (sync)", "tabledag/stores/parquet/sync.py", "sync"),
+    ("parquet: list a stage's files (ParquetFiles.present)", "stores/parquet/", "present"),
     ("  drop old tables (collect_garbage)", "tabledag/stores/", "collect_garbage"),
     ("  close (session.close)", "tabledag/stores/", "close"),
     (
@@ -273,9 +280,9 @@ def profile(
         with target.fresh() as db, tempfile.TemporaryDirectory() as tmp:
             n_stages = len({stage for stage, _ in flow_tasks(flow)})
             per_stage = n_tasks // n_stages
-            _child_run(variant, db.url, n_stages, per_stage, "COMPLETED,CACHE_VALID")
+            _child_run(variant, db, n_stages, per_stage, "COMPLETED,CACHE_VALID")
             prof = str(Path(tmp) / "child.prof")
-            _child_run(variant, db.url, n_stages, per_stage, "CACHE_VALID", profile_to=prof)
+            _child_run(variant, db, n_stages, per_stage, "CACHE_VALID", profile_to=prof)
             add(variant, "cached rerun, new process", prof, variant in PRINTED)
     printed = [b for b in printed if "top" not in b.split("\n")[0] or "new process" not in b]
     suffix = "" if target.kind == "duckdb" else f"_{target.kind}"
@@ -326,7 +333,7 @@ class _Db:
 
 def _child_run(
     variant: str,
-    url: str,
+    db: c.FreshDb,
     n_stages: int,
     per_stage: int,
     expect: str,
@@ -334,6 +341,8 @@ def _child_run(
 ) -> float:
     """Time one flow.run in a new Python process (imports and declaration not timed); with
     `profile_to`, run it under cProfile and dump the stats there."""
+    spec = db.config().table_store
+    kind = "duckdb" if db.url.startswith("duckdb") else "postgres"
     run = (
         "result = flow.run(config=config)\n"
         if profile_to is None
@@ -344,13 +353,14 @@ def _child_run(
     code = (
         "import json, sys, time\n"
         "t0 = time.perf_counter()\n"
-        f"{_PREIMPORT['duckdb' if url.startswith('duckdb') else 'postgres']}\n"
+        f"{_PREIMPORT[kind]}\n"
         f"{_PREIMPORT_VARIANT.get(variant, '')}\n"
+        f"{_PREIMPORT_STORE.get(spec['class'], '')}\n"
         "import tabledag.stores.sql\n"
-        "from tabledag import create_basic_config\n"
+        "from tabledag import Config\n"
         "from benchmarks.tiny_tasks import build_flow, _check\n"
         f"flow = build_flow({variant!r}, {n_stages}, {per_stage})\n"
-        f"config = create_basic_config({url!r})\n"
+        f"config = Config('pipeline', json.loads({json.dumps(spec)!r}))\n"
         "t1 = time.perf_counter()\n"
         f"{run}"
         "t2 = time.perf_counter()\n"
@@ -378,6 +388,9 @@ _PREIMPORT = {
     "postgres": "import psycopg2, pyarrow, ibis, sqlglot.dialects.postgres; ibis.postgres\n"
     "try:\n    import adbc_driver_postgresql.dbapi\nexcept ImportError:\n    pass",
 }
+_PREIMPORT_STORE = {
+    "tabledag.ParquetTableStore": "import fsspec.implementations.local, tabledag.stores.parquet",
+}
 _PREIMPORT_VARIANT = {
     # SQLAlchemy tasks compile with SQLAlchemy's PostgreSQL dialect on both stores, and sqlglot
     # reads that SQL as postgres
@@ -399,10 +412,11 @@ def body(report: c.Report, target: c.Target, args: Any) -> None:
         ctx = target.fresh()
         return ctx, ctx.__enter__()
 
+    raw_kind = "postgres" if target.kind == "postgres" else "duckdb"  # parquet: raw DuckDB
     cases = [
         c.Case(
             "raw",
-            lambda s: run_raw(target.kind, s[1].raw_url, statements),
+            lambda s: run_raw(raw_kind, s[1].raw_url, statements),
             raw_setup,
             lambda s: s[0].__exit__(None, None, None),
         )
@@ -426,7 +440,7 @@ def body(report: c.Report, target: c.Target, args: Any) -> None:
         def child_run(
             d: _Db, variant: str = variant, expect: str = "COMPLETED,CACHE_VALID"
         ) -> float:
-            return _child_run(variant, d.db.url, n_stages, per_stage, expect)
+            return _child_run(variant, d.db, n_stages, per_stage, expect)
 
         cases += [
             c.Case(f"{variant}:fresh", fresh_run, same.renew),
@@ -450,7 +464,7 @@ def body(report: c.Report, target: c.Target, args: Any) -> None:
             d.close()
 
     raw = times["raw"].median
-    driver = "duckdb" if target.kind == "duckdb" else "psycopg2"
+    driver = "psycopg2" if target.kind == "postgres" else "duckdb"
     table = report.section(
         f"whole flow.run, {n_tasks} tasks (median of {reps})",
         [
@@ -516,7 +530,7 @@ def body(report: c.Report, target: c.Target, args: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = c.parser(__doc__.splitlines()[0]).parse_args(argv)
+    args = c.parser(__doc__.splitlines()[0], ("duckdb", "postgres", "parquet")).parse_args(argv)
     c.silence_tabledag_logging()
     return c.main_wrapper("tiny_tasks", args, lambda r, t: body(r, t, args), {})
 

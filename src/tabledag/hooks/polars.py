@@ -41,7 +41,7 @@ class PolarsTableHook(TableHook[TableStore]):
         frame = table.obj
         if isinstance(frame, pl.LazyFrame):
             frame = frame.collect()
-        return Eager(frame.to_arrow())
+        return Eager(frame.to_arrow(), frame=frame)
 
     @classmethod
     def retrieve(

@@ -72,9 +72,12 @@ class Lazy:
 
 @dataclass(frozen=True)
 class Eager:
-    """Arrow data to load."""
+    """Arrow data to load; `frame`, where given, is the frame it came from, for a store that
+    writes that library's frames natively (the parquet store writes polars frames with polars,
+    whose writer is several times faster than pyarrow's)."""
 
     data: pa.Table
+    frame: Any = None
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,13 @@ class ArrowTables(PhysicalTables):
         self.create_from_arrow(session, stage, target, session.connection.read_arrow(sql), table_)
 
     def create_from_arrow(
-        self, session: SQLSession, stage: str, target: exp.Table, data: pa.Table, table_: Table
+        self,
+        session: SQLSession,
+        stage: str,
+        target: exp.Table,
+        data: pa.Table,
+        table_: Table,
+        frame: Any = None,
     ) -> None:
         name = _registered_name(target)
         connection = session.connection

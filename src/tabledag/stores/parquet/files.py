@@ -112,15 +112,33 @@ class ParquetFiles(PhysicalTables):
         self._show(session, stage, target)
 
     def create_from_arrow(
-        self, session: SQLSession, stage: str, target: exp.Table, data: pa.Table, table_: Table
+        self,
+        session: SQLSession,
+        stage: str,
+        target: exp.Table,
+        data: pa.Table,
+        table_: Table,
+        frame: Any = None,
     ) -> None:
-        import pyarrow.parquet as pq
-
         self._ensure_directory(session, stage)
         path = self.file(session, stage, target.name)
-        pq.write_table(data, path, filesystem=self.fs)
+        if type(frame).__module__.split(".")[0] == "polars":
+            self._write_polars(frame, path)
+        else:
+            import pyarrow.parquet as pq
+
+            pq.write_table(data, path, filesystem=self.fs)
         session.store.fault_point("write", f"WRITE {path}")
         self._show(session, stage, target)
+
+    def _write_polars(self, frame: Any, path: str) -> None:
+        """A polars frame through polars' own writer, with snappy like every other file of the
+        store (pyarrow's and DuckDB's default; polars' own default is zstd, slower to write)."""
+        if self.location.is_local:
+            frame.write_parquet(path, compression="snappy")
+        else:
+            with self.fs.open(path, "wb") as file:
+                frame.write_parquet(file, compression="snappy")
 
     def _show(self, session: SQLSession, stage: str, target: exp.Table) -> None:
         view = view_over(target, self.scan(session, stage, target.name))

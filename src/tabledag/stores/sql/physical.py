@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -51,9 +51,15 @@ class PhysicalTables(ABC):
 
     @abstractmethod
     def create_from_arrow(
-        self, session: SQLSession, stage: str, target: exp.Table, data: pa.Table, table_: Table
+        self,
+        session: SQLSession,
+        stage: str,
+        target: exp.Table,
+        data: pa.Table,
+        table_: Table,
+        frame: Any = None,
     ) -> None:
-        """Create `target` holding `data`."""
+        """Create `target` holding `data` (`frame`: the frame it came from, see `Eager`)."""
 
     @abstractmethod
     def drop(self, session: SQLSession, stage: str, target: exp.Table, phase: str) -> None:
@@ -96,7 +102,13 @@ class DatabaseTables(PhysicalTables):
         self._add_constraints(session, target, table_)
 
     def create_from_arrow(
-        self, session: SQLSession, stage: str, target: exp.Table, data: pa.Table, table_: Table
+        self,
+        session: SQLSession,
+        stage: str,
+        target: exp.Table,
+        data: pa.Table,
+        table_: Table,
+        frame: Any = None,
     ) -> None:
         source = f"__tabledag_arrow_{next(_arrow_sources)}"
         statements = session.dialect.load_arrow(target, data.schema, source)

@@ -172,7 +172,7 @@ class SQLSession(StoreSession):
         assert table_.name is not None
         options = (table_.primary_key, table_.indexes)
         if isinstance(output, Eager):
-            return self._write_arrow(run, table_, output.data, force, options)
+            return self._write_arrow(run, table_, output, force, options)
         if isinstance(output, Raw):
             key = keys.raw_key(run.stage, table_.name, task_key, output.sql, options)
             return self._write(run, table_, key, sql=output.sql)
@@ -191,9 +191,10 @@ class SQLSession(StoreSession):
         return self._write(run, table_, key, sql=sql, columns=columns, fingerprint=found_by)
 
     def _write_arrow(
-        self, run: StageRun, table_: Table, data: pa.Table, force: str | None, options: Any
+        self, run: StageRun, table_: Table, output: Eager, force: str | None, options: Any
     ) -> Stored:
         assert table_.name is not None
+        data = output.data
         if data.num_columns == 0:
             raise StoreError(f"table {table_.name!r} has no columns; a table needs at least one")
         problems = self.dialect.unsupported_columns(data.schema)
@@ -205,7 +206,7 @@ class SQLSession(StoreSession):
                 "type) before returning the table. Nothing was written."
             )
         key = keys.eager_key(run.stage, table_.name, arrow_hash(data), force, options)
-        return self._write(run, table_, key, data=data)
+        return self._write(run, table_, key, data=data, frame=output.frame)
 
     def _write(
         self,
@@ -214,6 +215,7 @@ class SQLSession(StoreSession):
         key: str,
         *,
         data: pa.Table | None = None,
+        frame: Any = None,
         sql: str | None = None,
         columns: str | None = None,
         fingerprint: str | None = None,
@@ -235,7 +237,7 @@ class SQLSession(StoreSession):
             if physical in run.committed.physical:  # left behind by a failed or killed run
                 self.physical.drop(self, run.stage, target, "write")
             if data is not None:
-                self.physical.create_from_arrow(self, run.stage, target, data, table_)
+                self.physical.create_from_arrow(self, run.stage, target, data, table_, frame)
             else:
                 assert sql is not None
                 self.physical.create_from_query(self, run.stage, target, sql, table_)
