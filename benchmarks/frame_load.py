@@ -265,9 +265,9 @@ def read(
         config = db.config()
         first = flow.run(config=config)
         _check(first, "read: first run")
-        store = config.store
-        physical = store.physical(first.outputs[refs["data"].call])
-        sql = "SELECT * FROM " + store.dialect.render(physical)
+        with config.store.session() as session:  # the physical table, as a raw reader names it
+            physical = session.sql_table(first.outputs[refs["data"].call])
+            sql = "SELECT * FROM " + session.render(physical)
         task_times: dict[str, c.Timings] = {f: c.Timings() for f in FORMATS}
 
         def run_flow(_: Any) -> None:
