@@ -19,6 +19,16 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+@nox.parametrize("engine", ["threads", "processes", "dask"])
+def tests_engine(session: nox.Session, engine: str) -> None:
+    """The behaviour suite on a parallel engine (processes and Dask: PostgreSQL only)."""
+    session.install("-e", ".[test]")
+    suite = ["tests/test_caching.py", "tests/test_failures.py", "tests/test_hooks_roundtrip.py"]
+    marks = [] if engine == "threads" else ["-m", "postgres and not in_process"]
+    session.run("pytest", *marks, *suite, *session.posargs, env={"TABLEDAG_TEST_ENGINE": engine})
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """`ruff check`, `ruff format --check` and the import contracts, as CI runs them."""
     session.install("ruff", "import-linter>=2.16,<3")

@@ -157,7 +157,7 @@ BREAKDOWN: list[tuple[str, str, str]] = [
     ("  connect", "tabledag/stores/sql/dialects/", "connect"),
     ("  metadata setup (CREATE ... IF NOT EXISTS)", "tabledag/stores/", "setup"),
     ("  stage start: read metadata, list tables", "tabledag/stores/", "begin_stage"),
-    ("  run one task (x tasks)", "tabledag/core/run.py", "_run_task"),
+    ("  run one task (x tasks)", "tabledag/core/execute.py", "execute_task"),
     ("    inputs: session.retrieve", "tabledag/stores/", "retrieve"),
     ("      ibis table building (IbisTableHook.retrieve)", "tabledag/hooks/ibis.py", "retrieve"),
     ("        ibis backend creation (session.ibis)", "tabledag/stores/", "ibis"),

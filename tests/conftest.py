@@ -84,18 +84,20 @@ class StoreTarget:
     schema_prefix: str = ""
 
     def config(self, **extra: Any) -> Config:
-        """A new `Config` on the same database and schemas (e.g. `config(print_sql=True)`)."""
+        """A new `Config` on the same database and schemas (e.g. `config(print_sql=True)`),
+        run by the engine `$TABLEDAG_TEST_ENGINE` names (default sequential)."""
         args = {**self.store_args, **extra}
+        engine = engine_spec()
         if self.kind == "parquet":
             spec = {"class": "tabledag.ParquetTableStore", "args": {"url": self.url, **args}}
-            return Config("pipeline", spec)
+            return Config("pipeline", spec, orchestration=engine)
         if self.kind == "memory":
             spec = {"class": "tests.conftest:memory_store", "args": {"name": self.url, **args}}
-            return Config("pipeline", spec)
+            return Config("pipeline", spec, orchestration=engine)
         if self.kind == "parquet_s3":
             spec = {"class": "tabledag.ParquetTableStore", "args": {"url": self.url, **args}}
-            return Config("pipeline", spec)
-        return create_basic_config(self.url, **args)
+            return Config("pipeline", spec, orchestration=engine)
+        return create_basic_config(self.url, orchestration=engine, **args)
 
     def faulty(self, **faults: Any) -> Config:
         """A config on the same target whose store stops, records or signals at fault points
@@ -105,7 +107,8 @@ class StoreTarget:
             return Config("pipeline", spec)
         cls = "FaultyParquetStore" if self.kind.startswith("parquet") else "FaultyStore"
         args = {"url": self.url, **self.store_args, **faults}
-        return Config("pipeline", {"class": f"tests.faults:{cls}", "args": args})
+        spec = {"class": f"tests.faults:{cls}", "args": args}
+        return Config("pipeline", spec, orchestration=engine_spec())
 
     @property
     def constraints(self) -> bool:
@@ -132,7 +135,49 @@ def memory_store(
     return store
 
 
+ENGINE_ENV = "TABLEDAG_TEST_ENGINE"
+"""`threads`, `processes` or `dask`: run the suite's flows on that engine (CI runs the
+behaviour suite once more under threads and under Dask)."""
+_dask_cluster: list[Any] = []
+
+
+def engine_spec() -> Any:
+    name = os.environ.get(ENGINE_ENV, "sequential")
+    if name == "sequential":
+        return None
+    if name in ("threads", "processes"):
+        return {"class": name, "args": {"max_workers": 2}}
+    if name == "dask":
+        return {"class": "dask", "args": {"address": dask_address()}}
+    raise ValueError(f"{ENGINE_ENV}={name!r}: use sequential, threads, processes or dask")
+
+
+def dask_address() -> str:
+    """One real LocalCluster (2 worker processes) per test process, closed at exit; a worker
+    that dies fails its task at once (no retries)."""
+    if not _dask_cluster:
+        import atexit
+
+        import dask
+        import distributed
+
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            cluster = distributed.LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                host="127.0.0.1",
+            )
+        atexit.register(cluster.close)
+        _dask_cluster.append(cluster)
+    return str(_dask_cluster[0].scheduler_address)
+
+
 def _make_target(kind: str, directory: Path) -> StoreTarget:
+    engine = os.environ.get(ENGINE_ENV, "sequential")
+    if engine in ("processes", "dask") and kind != "postgres":
+        pytest.skip(f"{ENGINE_ENV}={engine}: the {kind} store admits one process")
     if kind == "duckdb":
         return StoreTarget("duckdb", f"duckdb:///{directory}/db.duckdb")
     if kind == "parquet":

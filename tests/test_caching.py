@@ -68,6 +68,7 @@ def pipeline(version: str = "1", threshold: int = 1, sql_threshold: int = 1) -> 
     return Pipeline(flow, refs)
 
 
+@pytest.mark.in_process
 def test_first_run_completes_everything(config: Config) -> None:
     states = pipeline().run(config)
     assert set(states.values()) == {COMPLETED}
@@ -83,6 +84,7 @@ def test_first_run_completes_everything(config: Config) -> None:
     )
 
 
+@pytest.mark.in_process
 def test_versioned_eager_task_is_cache_valid_on_second_run(config: Config) -> None:
     pipeline().run(config)
     calls()
@@ -92,6 +94,7 @@ def test_versioned_eager_task_is_cache_valid_on_second_run(config: Config) -> No
     assert [r[0] for r in read_view(config, "raw", "producer", order_by="id")] == [1, 2]
 
 
+@pytest.mark.in_process
 def test_versioned_eager_task_reruns_when_version_changes(config: Config) -> None:
     pipeline(version="1").run(config)
     calls()
@@ -103,6 +106,7 @@ def test_versioned_eager_task_reruns_when_version_changes(config: Config) -> Non
     assert states["lazy_sql"] is CACHE_VALID
 
 
+@pytest.mark.in_process
 def test_versioned_eager_task_reruns_when_upstream_output_changes(config: Config) -> None:
     pipeline().run(config)
     set_data(2)
@@ -115,6 +119,7 @@ def test_versioned_eager_task_reruns_when_upstream_output_changes(config: Config
     assert rows == [(1, 20, 1), (2, 20, 1), (3, 20, 1)]
 
 
+@pytest.mark.in_process
 def test_unversioned_task_always_runs_but_unchanged_data_keeps_downstream_valid(
     config: Config,
 ) -> None:
@@ -128,6 +133,7 @@ def test_unversioned_task_always_runs_but_unchanged_data_keeps_downstream_valid(
     assert "versioned_consumer" not in calls()
 
 
+@pytest.mark.in_process
 def test_unversioned_task_with_changed_data_reruns_downstream(config: Config) -> None:
     pipeline().run(config)
     set_data(3)
@@ -203,6 +209,7 @@ def test_lazy_task_returns_to_an_earlier_query(config: Config) -> None:
     assert sorted(r[0] for r in read_view(config, "model", "lazy_threshold")) == [1, 2]
 
 
+@pytest.mark.in_process
 def test_ignore_cache_completes_everything(config: Config) -> None:
     pipeline().run(config)
     views = [("raw", "producer"), ("raw", "unversioned_source"), ("model", "lazy_sql")]
@@ -237,6 +244,7 @@ def test_cached_rerun_copies_no_data(config: Config) -> None:
         assert physical in tables_before[stage]
 
 
+@pytest.mark.in_process
 def test_old_generations_are_garbage_collected(config: Config) -> None:
     seen: list[str] = []
     for data in (1, 2, 3, 4):

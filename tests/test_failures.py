@@ -75,12 +75,18 @@ def test_downstream_of_a_failure_is_skipped(config: Config) -> None:
     # A task of the failed stage that succeeded stays COMPLETED, but its stage did not commit,
     # so a later task reading it is SKIPPED too (see test_stage_safety.py).
     assert result.states[refs["data"].call] is FinalTaskState.COMPLETED
-    assert result.states[refs["lazy"].call] is FinalTaskState.SKIPPED
-    assert "s" not in result.committed
+    # On a parallel engine `lazy` may start (its input's table exists) before `boom` fails;
+    # either way stage t, which reads the failed stage s, does not commit.
+    lazy_states = {FinalTaskState.SKIPPED}
+    if config.orchestration is not None:
+        lazy_states.add(FinalTaskState.COMPLETED)
+    assert result.states[refs["lazy"].call] in lazy_states
+    assert "s" not in result.committed and "t" not in result.committed
     with pytest.raises(KeyError, match="after"):
         result.get(refs["after"])
 
 
+@pytest.mark.in_process
 def test_failed_stage_keeps_committed_views_and_data(config: Config, monkeypatch) -> None:
     first = good_flow().run(config=config)
     assert first.successful, repr(first.exception)
@@ -171,11 +177,17 @@ def test_two_tasks_writing_the_same_table_name(config: Config) -> None:
     result = flow.run(config=config)
     assert not result.successful
     assert isinstance(result.exception, TaskFailedError)
-    assert result.exception.task == "named_shared_b"
+    # The second to claim the name fails: in flow order on the sequential engine, whichever
+    # finishes second on a parallel one.
+    losers = (
+        {"named_shared_b"} if config.orchestration is None else {"named_shared_a", "named_shared_b"}
+    )
+    assert result.exception.task in losers
     assert isinstance(result.exception.__cause__, DuplicateNameError)
     assert "'shared'" in str(result.exception)
 
 
+@pytest.mark.in_process
 def test_tables_left_by_a_failed_run_are_dropped_later(config: Config, monkeypatch) -> None:
     good_flow().run(config=config)
     committed = physical_tables(config, "s")

@@ -38,6 +38,12 @@ PUBLIC_NAMES = {
     "UnsupportedTypeError",
     "create_basic_config",
     "materialize",
+    "SequentialEngine",
+    "ThreadEngine",
+    "ProcessEngine",
+    "DaskEngine",
+    "TaskEvent",
+    "WorkerDiedError",
 }
 
 HEAVY = ["pandas", "polars", "duckdb", "ibis"]

@@ -38,6 +38,12 @@ _EXPORTS = {
     "UnsupportedTypeError": "tabledag.errors",
     "CommitError": "tabledag.errors",
     "LockError": "tabledag.errors",
+    "WorkerDiedError": "tabledag.errors",
+    "SequentialEngine": "tabledag.engines",
+    "ThreadEngine": "tabledag.engines",
+    "ProcessEngine": "tabledag.engines",
+    "DaskEngine": "tabledag.engines",
+    "TaskEvent": "tabledag.core.progress",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -59,8 +65,10 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from .config import Config, create_basic_config
     from .core.flow import Flow, Stage
+    from .core.progress import TaskEvent
     from .core.result import FinalTaskState, Result
     from .core.task import materialize
+    from .engines import DaskEngine, ProcessEngine, SequentialEngine, ThreadEngine
     from .errors import (
         CommitError,
         ConfigError,
@@ -73,6 +81,7 @@ if TYPE_CHECKING:
         TabledagError,
         TaskFailedError,
         UnsupportedTypeError,
+        WorkerDiedError,
     )
     from .hooks.base import CanMatResult, CanRetResult, TableHook
     from .outputs import RawSql, Table

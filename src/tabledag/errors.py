@@ -44,7 +44,7 @@ class HookError(TabledagError, TypeError):
 class TaskFailedError(TabledagError):
     """A task failed; `__cause__` holds the original exception."""
 
-    def __init__(self, message: str, *, task: str, stage: str) -> None:
+    def __init__(self, message: str, *, task: str | None = None, stage: str | None = None) -> None:
         super().__init__(message)
         self.task = task
         self.stage = stage
@@ -68,3 +68,7 @@ class CommitError(StoreError):
 
 class LockError(StoreError):
     """A lock could not be acquired in time."""
+
+
+class WorkerDiedError(TaskFailedError):
+    """The worker process running a task died before the task finished."""

@@ -7,6 +7,9 @@ instances:
     instance_id: pipeline
     fail_fast: false            # re-raise the first task failure instead of reporting it
     lock_timeout: 600           # seconds to wait for another run's lock (null: the store's own)
+    orchestration:              # where tasks run (default: one after another)
+      class: tabledag.ThreadEngine
+      args: {max_workers: 4}
     attrs: {owner: data-team}   # free-form values for your own code; tabledag does not read them
     table_store:
       class: tabledag.SQLTableStore
@@ -21,7 +24,8 @@ instances:
 
 The file is checked strictly, because a misspelt key that is silently ignored runs a pipeline
 other than the one written down. Top-level keys are `instances` (required) and `name`; instance
-keys are `instance_id`, `table_store`, `fail_fast`, `lock_timeout` and `attrs`; `table_store`
+keys are `instance_id`, `table_store`, `fail_fast`, `lock_timeout`, `orchestration` and
+`attrs`; `table_store`
 keys are `class` and `args`. Anything else is a `ConfigError` naming the key and the file. The
 store's `args` are checked by building the store when an instance is read (`ConfigFile.get`):
 against the class's signature where it takes no `**kwargs`, and by the class itself otherwise.
@@ -54,7 +58,14 @@ CONFIG_ENV = "TABLEDAG_CONFIG"
 _ENV_PATTERN = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\}")
 
 TOP_LEVEL_KEYS = ("instances", "name")
-INSTANCE_KEYS = ("instance_id", "table_store", "fail_fast", "lock_timeout", "attrs")
+INSTANCE_KEYS = (
+    "instance_id",
+    "table_store",
+    "fail_fast",
+    "lock_timeout",
+    "orchestration",
+    "attrs",
+)
 TABLE_STORE_KEYS = ("class", "args")
 _DEFAULT_STORE = "tabledag.SQLTableStore"
 
@@ -65,6 +76,8 @@ class Config:
 
     `fail_fast`: re-raise the first task failure instead of reporting it in the `Result`.
     `lock_timeout`: seconds to wait for another run's lock; `None` leaves it to the store.
+    `orchestration`: the engine that runs tasks (`tabledag.engines`): `{class: ..., args: ...}`
+        or a short name (`threads`, `processes`, `dask`); default sequential.
     `attrs`: free-form values for the user's own code; tabledag does not read them.
     """
 
@@ -73,11 +86,16 @@ class Config:
     _: KW_ONLY
     fail_fast: bool = False
     lock_timeout: float | None = None
+    orchestration: Any = None
     attrs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         where = f"the config of instance {self.instance_id!r}"
         _check_settings(self.fail_fast, self.lock_timeout, self.attrs, where)
+        if self.orchestration is not None:
+            from ..engines import engine_from_spec
+
+            engine_from_spec(self.orchestration, where)  # a bad engine fails here, not mid-run
         if self.lock_timeout is not None:  # one type for the runner, whatever the YAML held
             object.__setattr__(self, "lock_timeout", float(self.lock_timeout))
 
@@ -114,6 +132,7 @@ def create_basic_config(
     *,
     fail_fast: bool = False,
     lock_timeout: float | None = None,
+    orchestration: Any = None,
     attrs: dict[str, Any] | None = None,
     **store_args: Any,
 ) -> Config:
@@ -127,6 +146,7 @@ def create_basic_config(
         spec,
         fail_fast=fail_fast,
         lock_timeout=lock_timeout,
+        orchestration=orchestration,
         attrs={} if attrs is None else attrs,
     )
 
@@ -176,7 +196,11 @@ class ConfigFile:
         store = merged.get("table_store")
         if not isinstance(store, dict) or "class" not in store:
             raise ConfigError(f"{where} needs `table_store: {{class: ..., args: ...}}`")
-        settings = {k: merged[k] for k in ("fail_fast", "lock_timeout", "attrs") if k in merged}
+        settings = {
+            k: merged[k]
+            for k in ("fail_fast", "lock_timeout", "orchestration", "attrs")
+            if k in merged
+        }
         settings.setdefault("attrs", {})
         _check_settings(
             settings.get("fail_fast", False), settings.get("lock_timeout"), settings["attrs"], where

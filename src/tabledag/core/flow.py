@@ -74,6 +74,8 @@ class Flow(_Declaring):
         *,
         ignore_cache: bool = False,
         fail_fast: bool | None = None,
+        engine: Any = None,
+        progress: Any = None,
     ) -> Result:
         """Run the flow; returns a `Result` (raises only with `fail_fast`, or a
         `TabledagError` where the store itself cannot be used).
@@ -83,13 +85,24 @@ class Flow(_Declaring):
             ignore_cache: run every task and rewrite every table.
             fail_fast: re-raise the first failure instead of reporting it (default: the
                 instance's `fail_fast` setting, else False).
+            engine: where tasks run: a `tabledag.engines.Engine` (`ThreadEngine(4)`,
+                `DaskEngine("tcp://scheduler:8786")`, ...) or its short name; default the
+                instance's `orchestration`, else one after another.
+            progress: called with a `TaskEvent` as each task starts and ends.
         """
         from ..config import Config
         from .run import run_flow
 
         if config is None:
             config = Config.load().get()
-        return run_flow(self, config, ignore_cache=ignore_cache, fail_fast=fail_fast)
+        return run_flow(
+            self,
+            config,
+            ignore_cache=ignore_cache,
+            fail_fast=fail_fast,
+            engine=engine,
+            progress=progress,
+        )
 
     def __repr__(self) -> str:
         return f"<Flow {self.name!r}: {len(self.stages)} stages, {len(self.tasks)} tasks>"

@@ -93,10 +93,12 @@ class Result:
     def task_durations(self) -> TaskMap[float]:
         return TaskMap(self.durations)
 
-    def get(self, task: TaskRef | TaskCall, as_type: Any = None) -> Any:
+    def get(self, task: TaskRef | TaskCall | str, as_type: Any = None) -> Any:
         """A task's output, with its tables read as `as_type` (default: the task's
-        `input_type`, else `pyarrow.Table`)."""
-        call = task.call if isinstance(task, TaskRef) else task
+        `input_type`, else `pyarrow.Table`); `task` may also be `"stage.task"`."""
+        call = TaskMap(self.states)._key(task)
+        if not isinstance(call, TaskCall):
+            raise KeyError(f"no task {task!r} in this run")
         if call not in self.outputs:
             state = self.states.get(call)
             raise KeyError(f"task {call.id!r} has no output (state: {state})")

@@ -1,11 +1,19 @@
-"""Running a flow: stage by stage, each task's inputs -> cache check -> call -> write, then commit.
+"""Running a flow: the one scheduling core. It decides which task is ready, hands it to the
+engine, merges what comes back and commits each stage; engines only execute (see
+`tabledag.engines`).
 
 The runner owns the run's state: each `StageRun`, the `Result`, which stages committed. It
-talks to the store only through the contract in `stores/base.py` (locks, a session, stage
-lifecycle, `materialize` + `write`, `retrieve`), so it works with every store and never names a
-dialect or a frame library. A stage commits only when all its tasks succeeded; a task whose
-input comes from a stage that did not commit in this run is SKIPPED, so nothing committed ever
-shows data another stage did not publish.
+talks to the store only through the contract in `stores/base.py`, so it works with every
+store and never names a dialect or a frame library.
+
+Rules, whatever the engine:
+- a task starts as soon as its inputs' physical tables exist, even before their stage commits
+  (with the sequential engine a stage commits before any later task starts);
+- a stage commits once all its tasks succeeded and the stages before it are decided, in flow
+  order, and only if every stage it reads from committed; a task whose input failed, or whose
+  input's stage did not commit, is SKIPPED, so nothing committed ever shows data another stage
+  did not publish;
+- stage locks are taken in flow order and held while the stage's tasks run and it commits.
 
 Every failure ends in the `Result` (a task's) or in a `TabledagError` (the store's), never in a
 raw driver exception; with `fail_fast` the first one is raised.
@@ -13,33 +21,26 @@ raw driver exception; with `fail_fast` the first one is raised.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import heapq
 import logging
-import time
 import uuid
-from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING, Any
 
-from ..cache import keys, values
-from ..errors import (
-    CommitError,
-    DeclarationError,
-    DuplicateNameError,
-    HookError,
-    StoreError,
-    TabledagError,
-    TaskFailedError,
-)
-from ..outputs import RawSql, Table, TableRef
-from ..stores.base import Eager, TaskRecord
-from ..tree import iter_tree, map_tree
+from ..engines import Engine, Executor, SequentialEngine, engine_from_spec
+from ..errors import CommitError, DeclarationError, StoreError, TabledagError, TaskFailedError
 from ..util import mask_url
+from .execute import TaskOutcome, TaskWork, execute_task
+from .progress import Counts, Progress, TaskEvent
 from .result import FinalTaskState, Result
 from .task import TaskCall, TaskRef
 
 if TYPE_CHECKING:
     from ..config import Config
     from ..locks import Locks
-    from ..stores.base import StageRun, StoreSession, TableStore
+    from ..stores.base import StageRun, StoreSession
     from .flow import Flow, Stage
 
 logger = logging.getLogger("tabledag.run")
@@ -48,20 +49,30 @@ DONE = (FinalTaskState.COMPLETED, FinalTaskState.CACHE_VALID)
 
 
 def run_flow(
-    flow: Flow, config: Config, *, ignore_cache: bool = False, fail_fast: bool | None = None
+    flow: Flow,
+    config: Config,
+    *,
+    ignore_cache: bool = False,
+    fail_fast: bool | None = None,
+    engine: Engine | str | dict[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     if fail_fast is None:
         fail_fast = bool(getattr(config, "fail_fast", False))
-    runner = _Runner(Result(config), uuid.uuid4().hex if ignore_cache else None, fail_fast)
+    spec = engine if engine is not None else getattr(config, "orchestration", None)
+    chosen = SequentialEngine() if spec is None else engine_from_spec(spec)
+    runner = _Runner(flow, Result(config), uuid.uuid4().hex if ignore_cache else None, fail_fast)
+    runner.progress = progress
     try:
         store = config.store
+        chosen.check(config)
         locks = store.locks(getattr(config, "lock_timeout", None))
         try:
             with locks.run(), store.session() as session:
                 session.setup(locks)
-                for stage in flow.stages:
-                    if stage.tasks:
-                        runner.run_stage(stage, locks, session)
+                # Leaving: running tasks finish and stage locks go first, then the engine closes.
+                with chosen.open(config, session) as executor, contextlib.ExitStack() as held:
+                    runner.run(locks, session, executor, held)
         finally:
             locks.close()
     except Exception as error:
@@ -79,147 +90,293 @@ def run_flow(
 
 
 class _Runner:
-    def __init__(self, result: Result, force: str | None, fail_fast: bool) -> None:
+    def __init__(self, flow: Flow, result: Result, force: str | None, fail_fast: bool) -> None:
         self.result = result
         self.force = force
         """None, or a token unique to this run that changes every cache key (ignore_cache)."""
         self.fail_fast = fail_fast
+        self.progress: Progress | None = None
+        self.stages = [s for s in flow.stages if s.tasks]
+        self.calls = [c for s in self.stages for c in s.tasks]
+        self.position = {c: i for i, c in enumerate(self.calls)}
+        self.pending = set(self.calls)
+        """Tasks not started yet (nor skipped)."""
+        self.dependents: dict[TaskCall, list[TaskCall]] = {c: [] for c in self.calls}
+        self.waiting: dict[TaskCall, int] = {}
+        """task -> how many of its inputs are not done yet."""
+        for call in self.calls:
+            inputs = set(call.upstream)
+            self.waiting[call] = len(inputs)
+            for up in inputs:
+                self.dependents[up].append(call)
+        self.ready = [self.position[c] for c in self.calls if not self.waiting[c]]
+        """A heap of flow positions: what may start, earliest first."""
+        self.running: dict[Future[Any], TaskCall] = {}
+        self.runs: dict[str, StageRun] = {}
+        self.locked: dict[str, contextlib.ExitStack] = {}
+        self.decided: set[str] = set()
+        self.doomed: set[str] = set()
+        """Stages that can no longer commit (a task failed or was skipped)."""
 
-    # -- stages ---------------------------------------------------------------------------------
+    # -- the loop -------------------------------------------------------------------------------
 
-    def run_stage(self, stage: Stage, locks: Locks, session: StoreSession) -> None:
-        result = self.result
-        with locks.stage(stage.name):
-            run = session.begin_stage(stage.name)
-            for call in stage.tasks:
-                self.run_call(session, run, call)
-                if self.fail_fast and result.exception is not None:
-                    raise result.exception
-            if not all(result.states[c] in DONE for c in stage.tasks):
-                logger.warning("stage %r not committed: not every task succeeded", stage.name)
-                return
-            try:
-                generation = session.commit_stage(run)
-            except StoreError as error:
-                failure = error if isinstance(error, CommitError) else CommitError(str(error))
-                failure.__cause__ = error.__cause__ or error
-                result.stage_errors[stage.name] = failure
-                result.exception = result.exception or failure
-                logger.error("%s", failure)
-                if self.fail_fast:
-                    raise failure from error
-                return
-            result.committed.add(stage.name)
-            if generation is not None:
-                self._collect_garbage(stage, locks, session, run, generation)
-
-    def _collect_garbage(
-        self, stage: Stage, locks: Locks, session: StoreSession, run: StageRun, generation: int
+    def run(
+        self, locks: Locks, session: StoreSession, executor: Executor, held: contextlib.ExitStack
     ) -> None:
-        """After a commit: the commit stands whatever happens here; a failure only leaves old
-        tables for the next run to drop."""
-        try:
-            with locks.cleanup() as alone:
-                session.collect_garbage(run, generation, drop=alone)
-                if not alone:
-                    logger.info("stage %r: another run is active; old tables stay", stage.name)
-        except StoreError as error:
-            logger.warning("stage %r committed, but cleaning up failed: %s", stage.name, error)
+        self.locks, self.session, self.executor = locks, session, executor
+        self.width = executor.workers if session.store.concurrent_sessions else 1
+        held.callback(self._release_all)
+        while self.ready or self.running or len(self.decided) < len(self.stages):
+            self._decide_stages()
+            if self._dispatch():
+                continue
+            if not self.running:
+                if self.pending or len(self.decided) < len(self.stages):  # pragma: no cover
+                    raise StoreError(f"the run is stuck: {sorted(map(repr, self.pending))}")
+                break
+            done, _ = wait(list(self.running), return_when=FIRST_COMPLETED)
+            for future in done:
+                self._finish(self.running.pop(future), future)
 
-    # -- tasks ----------------------------------------------------------------------------------
+    def _dispatch(self) -> bool:
+        """Start what is ready (in flow order) up to the engine's width; whether anything
+        changed. Returns early when a stage finished, so that it commits before more starts."""
+        changed = False
+        while self.ready and len(self.running) < self.width:
+            call = self.calls[heapq.heappop(self.ready)]
+            if call not in self.pending:
+                continue
+            changed = True
+            blocker = self._blocker(call)
+            if blocker is not None:
+                self._skip(call, blocker)
+                continue
+            self.pending.discard(call)
+            if self._start(call) and self._finished(call.stage):
+                break
+        return changed
 
-    def run_call(self, session: StoreSession, run: StageRun, call: TaskCall) -> None:
-        result = self.result
-        started = time.perf_counter()
-        blocker = self._blocker(call)
-        if blocker is not None:
-            result.states[call] = FinalTaskState.SKIPPED
-            logger.info("SKIPPED     %s: %s", call.id, blocker)
-            return
+    def _start(self, call: TaskCall) -> bool:
+        """Submit `call`; whether it already finished (the sequential engine)."""
+        run = self._begin(call.stage)
         try:
-            state, outputs = self._run_task(session, run, call)
+            work = TaskWork(
+                call.task,
+                call.name,
+                call.stage.name,
+                self._resolve(call.args),
+                self._resolve(call.kwargs),
+                self.force,
+                run if getattr(self.executor, "inline", False) else _snapshot(run),
+            )
+            self._event(call, "RUNNING")
+            future = self.executor.submit(execute_task, work)
         except Exception as error:
+            future = Future()
+            future.set_exception(error)
+        if future.done():
+            self._finish(call, future)
+            return True
+        self.running[future] = call
+        return False
+
+    def _finish(self, call: TaskCall, future: Future[Any]) -> None:
+        result = self.result
+        error = future.exception()
+        if error is not None and not isinstance(error, Exception):
+            raise error  # an interrupt (or a process told to stop) stops the run
+        if error is None:
+            try:
+                self._merge(call, future.result())
+            except Exception as merge_error:
+                error = merge_error
+        if error is not None:
+            self._fail(call, error)
+        logger.info(
+            "%-11s %7.1f ms  %s", result.states[call].name, result.durations[call] * 1e3, call.id
+        )
+        self._event(call, result.states[call].name, result.durations[call])
+        if self.fail_fast and result.exception is not None:
+            raise result.exception
+
+    def _merge(self, call: TaskCall, outcome: TaskOutcome) -> None:
+        run = self.runs[call.stage.name]
+        for stored in outcome.stored:
+            run.claim(stored.ref.name, call.name)
+        for stored in outcome.stored:
+            run.add(stored)
+            self.session.adopt(run, stored)
+        run.tasks[call.name] = outcome.record
+        if outcome.queries:
+            self.result.queries[call] = outcome.queries
+        self.result.states[call] = outcome.state
+        self.result.outputs[call] = outcome.outputs
+        self.result.durations[call] = outcome.duration
+        for later in self.dependents[call]:
+            self.waiting[later] -= 1
+            if not self.waiting[later]:
+                heapq.heappush(self.ready, self.position[later])
+
+    def _fail(self, call: TaskCall, error: BaseException) -> None:
+        result = self.result
+        if isinstance(error, TaskFailedError) and error.task is None:  # from the engine
+            failure: TaskFailedError = type(error)(
+                str(error), task=call.name, stage=call.stage.name
+            )
+        else:
             failure = TaskFailedError(
                 f"task {call.name!r} in stage {call.stage.name!r} failed: "
                 f"{type(error).__name__}: {mask_url(str(error))}",
                 task=call.name,
                 stage=call.stage.name,
             )
-            failure.__cause__ = error
-            logger.error("%s", failure)
-            result.states[call] = FinalTaskState.FAILED
-            if result.exception is None:
-                result.exception = failure
-        else:
-            result.states[call] = state
-            result.outputs[call] = outputs
-        finally:
-            result.durations[call] = time.perf_counter() - started
-        logger.info(
-            "%-11s %7.1f ms  %s", result.states[call].name, result.durations[call] * 1e3, call.id
-        )
+        failure.__cause__ = error
+        logger.error("%s", failure)
+        result.states[call] = FinalTaskState.FAILED
+        result.durations.setdefault(call, 0.0)
+        self.doomed.add(call.stage.name)
+        if result.exception is None:
+            result.exception = failure
+        self._skip_dependents(call)
+
+    def _skip(self, call: TaskCall, why: str) -> None:
+        self.pending.discard(call)
+        self.result.states[call] = FinalTaskState.SKIPPED
+        self.result.durations[call] = 0.0
+        self.doomed.add(call.stage.name)
+        logger.info("SKIPPED     %s: %s", call.id, why)
+        self._event(call, "SKIPPED")
+        self._skip_dependents(call)
+
+    def _skip_dependents(self, call: TaskCall) -> None:
+        state = self.result.states[call].name
+        for later in self.dependents[call]:
+            if later in self.pending:
+                self._skip(later, f"its input {call.id} is {state}")
+
+    # -- readiness ------------------------------------------------------------------------------
 
     def _blocker(self, call: TaskCall) -> str | None:
-        """Why `call` cannot run, or None."""
+        """Why `call` can never run, or None."""
         for up in call.upstream:
             state = self.result.states.get(up)
-            if state not in DONE:
-                return f"its input {up.id} is {state.name if state else 'not run'}"
-            if up.stage.name != call.stage.name and up.stage.name not in self.result.committed:
-                return (
-                    f"stage {up.stage.name!r}, which its input {up.id} belongs to, did not commit"
-                )
+            if state is not None and state not in DONE:
+                return f"its input {up.id} is {state.name}"
+            stage = up.stage.name
+            if stage == call.stage.name:
+                continue
+            if stage in self.doomed or (
+                stage in self.decided and stage not in self.result.committed
+            ):
+                return f"stage {stage!r}, which its input {up.id} belongs to, did not commit"
         return None
 
-    def _run_task(
-        self, session: StoreSession, run: StageRun, call: TaskCall
-    ) -> tuple[FinalTaskState, Any]:
-        task = call.task
-        args = self._resolve(call.args)
-        kwargs = self._resolve(call.kwargs)
-        task_key = keys.task_key(call.name, task.version, args, kwargs, self.force)
-        inputs = values.dumps([ref.key for ref in iter_tree((args, kwargs), _is_ref)])
+    def _finished(self, stage: Stage) -> bool:
+        return all(c in self.result.states for c in stage.tasks)
 
-        if task.version is not None and not task.lazy and self.force is None:
-            record = session.cached_task(run, call.name, task_key)
-            if record is not None:
-                outputs = values.loads(record.outputs)
-                for ref in values.table_refs(outputs):
-                    if ref.stage == run.stage:
-                        run.claim(ref.name, call.name)
-                        run.add(session.reuse(run, ref))
-                run.tasks[call.name] = TaskRecord(call.name, task_key, record.outputs, inputs)
-                return FinalTaskState.CACHE_VALID, outputs
+    # -- stages ---------------------------------------------------------------------------------
 
-        if task.input_type is not None:
-            as_type = task.input_type
-            args, kwargs = (
-                map_tree(v, lambda ref: _user(session.retrieve, ref, ref.stage, as_type), _is_ref)
-                for v in (args, kwargs)
+    def _begin(self, stage: Stage) -> StageRun:
+        """The stage's run, taking stage locks in flow order up to it."""
+        for earlier in self.stages:
+            name = earlier.name
+            if name not in self.runs and name not in self.decided:
+                stack = contextlib.ExitStack()
+                stack.enter_context(self.locks.stage(name))
+                self.locked[name] = stack
+                try:
+                    self.runs[name] = self.session.begin_stage(name)
+                    if not getattr(self.executor, "inline", False):
+                        self.session.prepare_writers(self.runs[name])
+                except BaseException:
+                    self.locked.pop(name).close()
+                    raise
+            if earlier is stage:
+                break
+        return self.runs[stage.name]
+
+    def _decide_stages(self) -> None:
+        """Commit (or give up on) finished stages, in flow order."""
+        for stage in self.stages:
+            if stage.name in self.decided:
+                continue
+            if not self._finished(stage):
+                return
+            try:
+                self._decide(stage)
+            finally:
+                self.decided.add(stage.name)
+                stack = self.locked.pop(stage.name, None)
+                if stack is not None:
+                    stack.close()
+
+    def _decide(self, stage: Stage) -> None:
+        result = self.result
+        if stage.name in self.doomed or not all(result.states[c] in DONE for c in stage.tasks):
+            logger.warning("stage %r not committed: not every task succeeded", stage.name)
+            return
+        read = {up.stage.name for c in stage.tasks for up in c.upstream} - {stage.name}
+        missing = sorted(read - result.committed)
+        if missing:
+            logger.warning(
+                "stage %r not committed: it reads from %s, which did not commit",
+                stage.name,
+                ", ".join(map(repr, missing)),
             )
-        returned = _user(task.fn, *args, **kwargs)
-        structure, tables = _collect_tables(session.store, call, returned)
-        values.dumps(map_tree(structure, lambda t: TableRef("", "", ""), _is_table))  # storable?
+            return
+        run = self.runs[stage.name]
+        try:
+            generation = self.session.commit_stage(run)
+        except StoreError as error:
+            failure = error if isinstance(error, CommitError) else CommitError(str(error))
+            failure.__cause__ = error.__cause__ or error
+            result.stage_errors[stage.name] = failure
+            result.exception = result.exception or failure
+            logger.error("%s", failure)
+            if self.fail_fast:
+                raise failure from error
+            return
+        result.committed.add(stage.name)
+        if generation is not None:
+            self._collect_garbage(stage, run, generation)
 
-        stored: dict[int, TableRef] = {}
-        hits = []
-        for table in tables:
-            assert table.name is not None
-            run.claim(table.name, call.name)
-            output = _user(session.materialize, table, call.stage.name)
-            written = session.write(run, table, output, task_key, self.force)
-            run.add(written)
-            stored[id(table)] = written.ref
-            hits.append(written.hit)
-            if written.record.sql is not None and not isinstance(output, Eager):
-                self.result.queries.setdefault(call, {})[table.name] = written.record.sql
-        outputs = map_tree(structure, lambda t: stored[id(t)], _is_table)
-        run.tasks[call.name] = TaskRecord(call.name, task_key, values.dumps(outputs), inputs)
-        lazy_hit = task.lazy and hits and all(hits)
-        return (FinalTaskState.CACHE_VALID if lazy_hit else FinalTaskState.COMPLETED), outputs
+    def _collect_garbage(self, stage: Stage, run: StageRun, generation: int) -> None:
+        """After a commit: the commit stands whatever happens here; a failure only leaves old
+        tables for the next run to drop."""
+        try:
+            with self.locks.cleanup() as alone:
+                self.session.collect_garbage(run, generation, drop=alone)
+                if not alone:
+                    logger.info("stage %r: another run is active; old tables stay", stage.name)
+        except StoreError as error:
+            logger.warning("stage %r committed, but cleaning up failed: %s", stage.name, error)
+
+    def _release_all(self) -> None:
+        """On the way out (also after a failure): wait for running tasks, release stage locks."""
+        if self.running:
+            wait(list(self.running))
+        for name in reversed(list(self.locked)):
+            self.locked.pop(name).close()
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _event(self, call: TaskCall, state: str, duration: float = 0.0) -> None:
+        if self.progress is None:
+            return
+        states = list(self.result.states.values())
+        counts = Counts(
+            total=len(self.calls),
+            running=len(self.running) + (state == "RUNNING"),
+            done=sum(s is FinalTaskState.COMPLETED for s in states),
+            cached=sum(s is FinalTaskState.CACHE_VALID for s in states),
+            failed=sum(s is FinalTaskState.FAILED for s in states),
+            skipped=sum(s is FinalTaskState.SKIPPED for s in states),
+        )
+        self.progress(TaskEvent(call.id, state, duration, counts))
 
     def _resolve(self, value: Any) -> Any:
         """Replace references to upstream outputs by those outputs (`TableRef`s or values)."""
+        from ..tree import map_tree
 
         def lookup(ref: TaskRef) -> Any:
             found = self.result.outputs[ref.call]
@@ -236,90 +393,8 @@ class _Runner:
         return map_tree(value, lookup, lambda v: isinstance(v, TaskRef))
 
 
-class _Panicked(Exception):
-    """A task or a frame library raised a `BaseException` that is not an interrupt (e.g.
-    polars' `PanicException`): a task failure like any other."""
-
-
-def _user(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call user or frame-library code, which may raise more than `Exception`."""
-    try:
-        return fn(*args, **kwargs)
-    except (Exception, KeyboardInterrupt, SystemExit, GeneratorExit):
-        raise
-    except BaseException as error:
-        raise _Panicked(f"{type(error).__module__}.{type(error).__name__}: {error}") from error
-
-
-def _is_ref(value: Any) -> bool:
-    return isinstance(value, TableRef)
-
-
-def _is_table(value: Any) -> bool:
-    return isinstance(value, Table)
-
-
-def _collect_tables(store: TableStore, call: TaskCall, returned: Any) -> tuple[Any, list[Table]]:
-    """Find the table outputs in what a task returned, wrapping bare objects and naming them.
-
-    Returns the output structure rebuilt with a named `Table` for every table, and those tables.
-    """
-    tables: list[Table] = []
-
-    def visit(value: Any, path: tuple[Any, ...]) -> Any:
-        if isinstance(value, TableRef):  # an input passed through unchanged
-            return value
-        if isinstance(value, Table):
-            if value.name is None:
-                value = value.with_name(_default_name(call, path))
-            tables.append(value)
-            return value
-        if isinstance(value, dict):
-            return {k: visit(v, (*path, k)) for k, v in value.items()}
-        if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
-            items = [visit(v, (*path, i)) for i, v in enumerate(value)]
-            return items if isinstance(value, list) else tuple(items)
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        if isinstance(value, str) and not call.task.lazy:
-            return value  # an eager task's strings are values; a lazy task's are SQL
-        if isinstance(value, RawSql):
-            return visit(Table(value, name=value.name), path)
-        try:
-            store.hook_for_materialize(type(value))
-        except HookError as error:
-            if _plain(value):
-                return value
-            raise HookError(
-                f"task {call.name!r} in stage {call.stage.name!r} returned a "
-                f"{type(value).__module__}.{type(value).__qualname__} at {_path(path)}, which "
-                f"no table hook can store. {error}. Return a supported table type, or a plain "
-                "JSON value"
-            ) from None
-        return visit(Table(value), path)
-
-    structure = visit(returned, ())
-    names: set[str] = set()
-    for table in tables:
-        assert table.name is not None
-        if table.name in names:
-            raise DuplicateNameError(f"task {call.name!r} returned two tables named {table.name!r}")
-        names.add(table.name)
-    return structure, tables
-
-
-def _plain(value: Any) -> bool:
-    """A value the metadata can keep as it is (dates, decimals, dataclasses, enums, ...)."""
-    try:
-        values.to_json(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _default_name(call: TaskCall, path: tuple[Any, ...]) -> str:
-    return "_".join([call.name, *(str(p) for p in path)])
-
-
-def _path(path: tuple[Any, ...]) -> str:
-    return "the top level" if not path else "output " + "".join(f"[{p!r}]" for p in path)
+def _snapshot(run: StageRun) -> StageRun:
+    """A copy a worker may read (and claim in) while the driver merges into the original."""
+    return dataclasses.replace(
+        run, views=dict(run.views), created=dict(run.created), tasks={}, owners=dict(run.owners)
+    )

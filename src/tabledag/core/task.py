@@ -6,7 +6,7 @@ import functools
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DeclarationError
 from ..outputs import RawSql, Table, normalize_name
@@ -78,17 +78,27 @@ class MaterializingTask:
         return f"<task {self.name!r}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle by import path: the decorated name in its module is this object."""
-        overrides = {"name": self.name} if self.name != normalize_name(self.fn.__name__) else {}
-        return (_import_task, (self.fn.__module__, self.fn.__qualname__, overrides))
+        """Pickle by import path: the function (or the task decorating it) is found by its
+        module and qualified name, and the task's settings travel with it."""
+        settings = {
+            "name": self.name,
+            "input_type": self.input_type,
+            "version": self.version,
+            "lazy": self.lazy,
+            "nout": self.nout,
+        }
+        return (_import_task, (self.fn.__module__, self.fn.__qualname__, settings))
 
 
-def _import_task(module: str, qualname: str, overrides: dict[str, Any]) -> MaterializingTask:
+def _import_task(module: str, qualname: str, settings: dict[str, Any]) -> MaterializingTask:
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
-    task = target.with_name(overrides["name"]) if overrides else target
-    return cast("MaterializingTask", task)
+    if isinstance(target, MaterializingTask):
+        if all(getattr(target, key) == value for key, value in settings.items()):
+            return target
+        target = target.fn
+    return MaterializingTask(target, **settings)
 
 
 def materialize(

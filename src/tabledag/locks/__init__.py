@@ -16,6 +16,7 @@ with the run, the release failure is logged and the original error propagates.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -96,17 +97,42 @@ def file_lock(path: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
             f"cannot create the directory for the lock file {path}: {error}"
         ) from error
     lock = _file_locks.setdefault(path, filelock.FileLock(path, thread_local=False))
+    holder = Path(path + ".holder")
     try:
-        lock.acquire(timeout=timeout)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            logger.warning("waiting up to %.0fs for %s, held by %s", timeout, path, _read(holder))
+            lock.acquire(timeout=timeout)
     except filelock.Timeout as error:
         raise LockError(
-            f"another run holds {path} for more than {timeout:.0f}s; wait for it to finish "
-            "or remove the lock file if no tabledag process is running"
+            f"another run holds {path} for more than {timeout:.0f}s (held by {_read(holder)}); "
+            "wait for it to finish, or remove the lock file if that process is gone"
         ) from error
     except OSError as error:
         raise StoreError(f"cannot take the lock file {path}: {error}") from error
     with held(lock.release, f"the lock file {path}"):
+        if lock.lock_counter == 1:
+            _write_holder(holder)
         yield
+
+
+def _write_holder(holder: Path) -> None:
+    """Say who holds the lock, for a run that has to wait (only a message depends on it)."""
+    import datetime as dt
+    import os
+    import socket
+
+    since = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    with contextlib.suppress(OSError):
+        holder.write_text(f"pid {os.getpid()} on {socket.gethostname()} since {since}")
+
+
+def _read(holder: Path) -> str:
+    try:
+        return holder.read_text().strip() or "another process"
+    except OSError:
+        return "another process (it left no note)"
 
 
 _file_locks: dict[str, Any] = {}

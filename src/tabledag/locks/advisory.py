@@ -24,7 +24,8 @@ class LockSql(Protocol):
     """The statements a dialect supplies for advisory locks (rendered SQL text)."""
 
     def lock(self, key: int, *, shared: bool, timeout: float) -> list[str]: ...
-    def try_lock(self, key: int) -> str: ...
+    def try_lock(self, key: int, *, shared: bool = False) -> str: ...
+    def holders(self, key: int) -> str: ...
     def unlock(self, key: int, *, shared: bool) -> str: ...
     def is_timeout(self, error: BaseException) -> bool: ...
 
@@ -57,19 +58,40 @@ class AdvisoryLocks(Locks):
     def _hold(self, name: str, what: str, *, shared: bool = False) -> Iterator[None]:
         key = self._key(name)
         connection = self.connection  # a failure to connect is a StoreConnectionError as it is
+        holders = ""
         try:
-            for statement in self._sql.lock(key, shared=shared, timeout=self.timeout):
-                connection.execute(statement)
+            ((free,),) = connection.execute(self._sql.try_lock(key, shared=shared))
+            if not free:
+                holders = self._holders(key)
+                logger.warning(
+                    "waiting up to %.0fs for %s, held by %s", self.timeout, what, holders
+                )
+                for statement in self._sql.lock(key, shared=shared, timeout=self.timeout):
+                    connection.execute(statement)
         except Exception as error:
             if self._sql.is_timeout(error):
                 raise LockError(
-                    f"{what} stayed locked by another run for {self.timeout:.0f}s; wait for it "
-                    "to finish or raise lock_timeout"
+                    f"{what} stayed locked by another run for {self.timeout:.0f}s (held by "
+                    f"{self._holders(key) or holders}); wait for it to finish or raise "
+                    "lock_timeout"
                 ) from error
             raise StoreError(f"could not lock {what}: {type(error).__name__}: {error}") from error
         unlock = self._sql.unlock(key, shared=shared)
         with held(lambda: self._release(connection, unlock, what), what):
             yield
+
+    def _holders(self, key: int) -> str:
+        """Who holds `key`, for a person to find them: pid, application, host, since when."""
+        try:
+            rows = self.connection.execute(self._sql.holders(key))
+        except Exception as error:  # only a message is at stake
+            return f"another session (could not say which: {type(error).__name__})"
+        found = [
+            f"pid {pid} ({app or 'no application name'} from "
+            f"{host or addr or 'a local socket'}, connected {str(start)[:19]})"
+            for pid, app, addr, host, start in rows
+        ]
+        return ", ".join(found) or "a session that has just released it"
 
     def _release(self, connection: Any, unlock: str, what: str) -> None:
         """Unlock on `connection`; if the connection was lost, the server released its locks

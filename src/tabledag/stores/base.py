@@ -253,6 +253,13 @@ class StoreSession(ABC):
         kept = all(r.key in run.committed.tables for r in refs if r.stage == run.stage)
         return record if kept else None
 
+    def prepare_writers(self, run: StageRun) -> None:
+        """Before other sessions write for `run` at once: make what their writes share (e.g.
+        the stage's data schema), so that they do not race to make it."""
+
+    def adopt(self, run: StageRun, stored: Stored) -> None:
+        """Learn of a table another session (a worker) wrote for `run`, before committing it."""
+
     def reuse(self, run: StageRun, ref: TableRef) -> Stored:
         """Show a kept table again in this run (a versioned task that did not run)."""
         record = run.committed.tables[ref.key]
@@ -349,6 +356,20 @@ class TableStore(ABC):
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     instance_id: str
     _init_args: dict[str, Any]
+
+    @property
+    def shared_by_processes(self) -> bool:
+        """Whether sessions in several processes may write at once (engines with workers in
+        other processes need it); `one_process_reason` says why not."""
+        return False
+
+    @property
+    def one_process_reason(self) -> str:
+        return "its tables live in this process's memory"
+
+    concurrent_sessions: ClassVar[bool] = True
+    """Whether sessions of this store may work at the same time (threads run one task at a
+    time on a store that says no)."""
 
     @abstractmethod
     def open_session(self) -> StoreSession:

@@ -41,6 +41,8 @@ class ArrowTableStore(CatalogueStore):
 
     capabilities = frozenset({Capability.SQL, Capability.IBIS})
 
+    concurrent_sessions = False  # one DuckDB connection holds the Arrow tables; it serves one call
+
     def __init__(
         self,
         *,

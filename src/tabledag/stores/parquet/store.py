@@ -126,6 +126,10 @@ class ParquetTableStore(CatalogueStore):
 
     # -- sessions and locks ---------------------------------------------------------------------
 
+    @property
+    def one_process_reason(self) -> str:
+        return "one process per run writes its DuckDB catalogue and manifests"
+
     def open_session(self) -> SQLSession:
         connection = self.dialect.connect()
         if not self.location.is_local:

@@ -119,6 +119,10 @@ class Dialect:
     transactional_ddl: ClassVar[bool] = True
     """CREATE/DROP VIEW can be rolled back, so a commit is one transaction."""
 
+    one_process: ClassVar[str | None] = None
+    """Why only one process may write the database at a time, for databases with that rule
+    (engines with workers in other processes refuse them); None for servers."""
+
     args: dict[str, Any] = {}
     """On the class: the dialect arguments a store accepts (name -> type or tuple of allowed
     values); on an instance, which `__init__` gives its own: the validated arguments given.

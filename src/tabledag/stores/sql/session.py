@@ -255,6 +255,17 @@ class SQLSession(StoreSession):
             self.execute(self.dialect.create_schema(schema), phase=phase)
             self._schemas.add(schema)
 
+    def prepare_writers(self, run: StageRun) -> None:
+        self._ensure_schema(self.names.data_schema(run.stage))
+
+    def adopt(self, run: StageRun, stored: Stored) -> None:
+        record = stored.record
+        self._register(run.stage, record)
+        if record.columns:
+            self.catalogue.columns[(self.names.data_schema(run.stage), record.physical)] = (
+                record.columns
+            )
+
     def _register(self, stage: str, record: TableRecord) -> TableRef:
         """The reference, with its logical name remembered for canonical SQL."""
         data_schema = self.names.data_schema(stage)

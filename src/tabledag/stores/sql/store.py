@@ -70,6 +70,14 @@ class SQLTableStore(CatalogueStore):
             print_sql,
         )
 
+    @property
+    def shared_by_processes(self) -> bool:
+        return self.dialect.one_process is None
+
+    @property
+    def one_process_reason(self) -> str:
+        return self.dialect.one_process or ""
+
     def open_session(self) -> SQLSession:
         from .session import SQLSession
 

@@ -76,6 +76,7 @@ class DuckDB(Dialect):
     sqlalchemy = ("postgresql", "postgres")  # duckdb_engine speaks PostgreSQL's SQLAlchemy SQL
     max_identifier_bytes = 255
     supports_batches = True
+    one_process = "DuckDB admits one writing process per database file"
     drivers = ("duckdb",)
 
     def __init__(self, url: str, **args: Any) -> None:

@@ -144,13 +144,27 @@ class PostgresLockSql:
     def lock(self, key: int, *, shared: bool, timeout: float) -> list[str]:
         fn = "pg_advisory_lock_shared" if shared else "pg_advisory_lock"
         return [
-            f"SET lock_timeout = {int(timeout * 1000)}",
+            f"SET lock_timeout = {max(1, int(timeout * 1000))}",  # 0 would wait forever
             f"SELECT {fn}({key})",
             "SET lock_timeout = 0",
         ]
 
-    def try_lock(self, key: int) -> str:
-        return f"SELECT pg_try_advisory_lock({key})"
+    def try_lock(self, key: int, *, shared: bool = False) -> str:
+        fn = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        return f"SELECT {fn}({key})"
+
+    def holders(self, key: int) -> str:
+        """Who holds `key`: a bigint advisory key is (classid, objid) = (high, low) 32 bits."""
+        high, low = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+        return (
+            "SELECT a.pid, a.application_name, a.client_addr, a.client_hostname, "
+            "a.backend_start FROM pg_catalog.pg_locks AS l "
+            "JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid "
+            f"WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            f"AND l.classid::bigint = {high} AND l.objid::bigint = {low} "
+            "AND l.database = (SELECT oid FROM pg_catalog.pg_database "
+            "WHERE datname = current_database())"
+        )
 
     def unlock(self, key: int, *, shared: bool) -> str:
         fn = "pg_advisory_unlock_shared" if shared else "pg_advisory_unlock"

@@ -1,0 +1,193 @@
+"""One task, on one session: inputs -> cache check -> call -> write. What an engine runs.
+
+Everything a worker needs travels in a `TaskWork` (the task by import path, its resolved
+input references and values, a snapshot of its stage's run) and everything it did comes back
+in a `TaskOutcome` (what it stored, its lineage record, its SQL). The worker never changes
+the run's state: the driver merges outcomes, so a task may run in the driving thread, in
+another thread or on another machine with the same result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..cache import keys, values
+from ..errors import DuplicateNameError, HookError
+from ..outputs import RawSql, Table, TableRef
+from ..stores.base import Eager, Stored, TaskRecord
+from ..tree import iter_tree, map_tree
+from .result import FinalTaskState
+
+if TYPE_CHECKING:
+    from ..stores.base import StageRun, StoreSession, TableStore
+    from .task import MaterializingTask
+
+
+@dataclass
+class TaskWork:
+    """What crosses to a worker for one task."""
+
+    task: MaterializingTask
+    name: str
+    stage: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    """Upstream outputs already resolved to `TableRef`s and plain values."""
+    force: str | None
+    run: StageRun
+    """The stage's run as the driver knew it when the task started (read only here)."""
+
+    def describe(self) -> str:
+        return f"task {self.name!r} in stage {self.stage!r}"
+
+
+@dataclass
+class TaskOutcome:
+    state: FinalTaskState
+    outputs: Any
+    record: TaskRecord
+    stored: list[Stored] = field(default_factory=list)
+    queries: dict[str, str] = field(default_factory=dict)
+    """table name -> SQL as run, for lazy outputs."""
+    duration: float = 0.0
+
+
+def execute_task(session: StoreSession, work: TaskWork) -> TaskOutcome:
+    """Run one task on `session`; raises what the task or its store raised."""
+    started = time.perf_counter()
+    outcome = _execute(session, work)
+    outcome.duration = time.perf_counter() - started
+    return outcome
+
+
+def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
+    task, run = work.task, work.run
+    args, kwargs = work.args, work.kwargs
+    task_key = keys.task_key(work.name, task.version, args, kwargs, work.force)
+    inputs = values.dumps([ref.key for ref in iter_tree((args, kwargs), _is_ref)])
+
+    if task.version is not None and not task.lazy and work.force is None:
+        cached = session.cached_task(run, work.name, task_key)
+        if cached is not None:
+            outputs = values.loads(cached.outputs)
+            stored = []
+            for ref in values.table_refs(outputs):
+                if ref.stage == run.stage:
+                    run.claim(ref.name, work.name)
+                    stored.append(session.reuse(run, ref))
+            record = TaskRecord(work.name, task_key, cached.outputs, inputs)
+            return TaskOutcome(FinalTaskState.CACHE_VALID, outputs, record, stored)
+
+    if task.input_type is not None:
+        as_type = task.input_type
+        args, kwargs = (
+            map_tree(v, lambda ref: _user(session.retrieve, ref, ref.stage, as_type), _is_ref)
+            for v in (args, kwargs)
+        )
+    returned = _user(task.fn, *args, **kwargs)
+    structure, tables = collect_tables(session.store, work, returned)
+    values.dumps(map_tree(structure, lambda t: TableRef("", "", ""), _is_table))  # storable?
+
+    outcome = TaskOutcome(FinalTaskState.COMPLETED, None, TaskRecord(work.name, "", "", ""))
+    by_table: dict[int, TableRef] = {}
+    for table in tables:
+        assert table.name is not None
+        run.claim(table.name, work.name)  # the driver claims again when it merges
+        output = _user(session.materialize, table, work.stage)
+        written = session.write(run, table, output, task_key, work.force)
+        outcome.stored.append(written)
+        by_table[id(table)] = written.ref
+        if written.record.sql is not None and not isinstance(output, Eager):
+            outcome.queries[table.name] = written.record.sql
+    outcome.outputs = map_tree(structure, lambda t: by_table[id(t)], _is_table)
+    outcome.record = TaskRecord(work.name, task_key, values.dumps(outcome.outputs), inputs)
+    if task.lazy and outcome.stored and all(s.hit for s in outcome.stored):
+        outcome.state = FinalTaskState.CACHE_VALID
+    return outcome
+
+
+class _Panicked(Exception):
+    """A task or a frame library raised a `BaseException` that is not an interrupt (e.g.
+    polars' `PanicException`): a task failure like any other."""
+
+
+def _user(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call user or frame-library code, which may raise more than `Exception`."""
+    try:
+        return fn(*args, **kwargs)
+    except (Exception, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as error:
+        raise _Panicked(f"{type(error).__module__}.{type(error).__name__}: {error}") from error
+
+
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, TableRef)
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, Table)
+
+
+def collect_tables(store: TableStore, work: TaskWork, returned: Any) -> tuple[Any, list[Table]]:
+    """Find the table outputs in what a task returned, wrapping bare objects and naming them.
+
+    Returns the output structure rebuilt with a named `Table` for every table, and those tables.
+    """
+    tables: list[Table] = []
+
+    def visit(value: Any, path: tuple[Any, ...]) -> Any:
+        if isinstance(value, TableRef):  # an input passed through unchanged
+            return value
+        if isinstance(value, Table):
+            if value.name is None:
+                value = value.with_name("_".join([work.name, *(str(p) for p in path)]))
+            tables.append(value)
+            return value
+        if isinstance(value, dict):
+            return {k: visit(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
+            items = [visit(v, (*path, i)) for i, v in enumerate(value)]
+            return items if isinstance(value, list) else tuple(items)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, str) and not work.task.lazy:
+            return value  # an eager task's strings are values; a lazy task's are SQL
+        if isinstance(value, RawSql):
+            return visit(Table(value, name=value.name), path)
+        try:
+            store.hook_for_materialize(type(value))
+        except HookError as error:
+            if _plain(value):
+                return value
+            raise HookError(
+                f"{work.describe()} returned a {type(value).__module__}."
+                f"{type(value).__qualname__} at {_path(path)}, which no table hook can store. "
+                f"{error}. Return a supported table type, or a plain JSON value"
+            ) from None
+        return visit(Table(value), path)
+
+    structure = visit(returned, ())
+    names: set[str] = set()
+    for table in tables:
+        assert table.name is not None
+        if table.name in names:
+            raise DuplicateNameError(f"task {work.name!r} returned two tables named {table.name!r}")
+        names.add(table.name)
+    return structure, tables
+
+
+def _plain(value: Any) -> bool:
+    """A value the metadata can keep as it is (dates, decimals, dataclasses, enums, ...)."""
+    try:
+        values.to_json(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _path(path: tuple[Any, ...]) -> str:
+    return "the top level" if not path else "output " + "".join(f"[{p!r}]" for p in path)

@@ -1,0 +1,43 @@
+"""Engines: where a run's tasks execute. The scheduling core (`tabledag.core.run`) decides what
+is ready and commits stages; an engine only executes `fn(session, work)` somewhere and hands
+back a future.
+
+- `SequentialEngine` (default): in the driving thread, on the driver's own session.
+- `ThreadEngine(max_workers)`: a thread pool in the driving process, a session per thread.
+- `ProcessEngine(max_workers)`: a pool of fresh processes; each rebuilds the store from the
+  config and opens its own session.
+- `DaskEngine(address=None, n_workers=None, ...)`: a Dask distributed cluster (a
+  `LocalCluster` when no address is given); `pip install 'tabledag[dask]'`.
+
+Engines know the store contract and the config, nothing of tasks: what crosses to a worker is
+a reference to an importable function and its picklable argument.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .base import Engine, Executor, SequentialEngine, engine_from_spec
+from .processes import ProcessEngine
+from .threads import ThreadEngine
+
+if TYPE_CHECKING:
+    from .dask import DaskEngine
+
+__all__ = [
+    "DaskEngine",
+    "Engine",
+    "Executor",
+    "ProcessEngine",
+    "SequentialEngine",
+    "ThreadEngine",
+    "engine_from_spec",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DaskEngine":  # imports distributed only when asked for
+        from .dask import DaskEngine
+
+        return DaskEngine
+    raise AttributeError(name)
