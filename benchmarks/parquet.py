@@ -35,6 +35,7 @@ from typing import Any
 
 from . import _common as c
 from .data import mixed_table, to_polars
+from .frame_load import load_flow
 
 TARGET_RATIO = 1 / 0.9
 """ours / raw time: at least 0.9x raw speed."""
@@ -95,18 +96,6 @@ def raw_read(fmt: str, path: Path) -> int:
 
 
 # -- flows -----------------------------------------------------------------------------------------
-
-
-def write_flow(fmt: str, frames: dict[str, Any]) -> Any:
-    from tabledag import Flow, Stage, materialize
-
-    @materialize(name="data")
-    def produce() -> Any:
-        return frames[fmt]
-
-    with Flow(f"write_{fmt}") as flow, Stage("load"):
-        produce()
-    return flow
 
 
 def input_type(fmt: str) -> Any:
@@ -188,7 +177,7 @@ BREAKDOWN: list[tuple[str, str, str]] = [
     ("  metadata setup", "tabledag/stores/", "setup"),
     ("  adopt manifests (sync)", "tabledag/stores/parquet/sync.py", "sync"),
     ("  stage start (begin_stage)", "tabledag/stores/", "begin_stage"),
-    ("  run one task", "tabledag/core/run.py", "run_call"),
+    ("  run one task", "tabledag/core/execute.py", "execute_task"),
     ("    inputs: session.retrieve", "tabledag/stores/", "retrieve"),
     ("      pq.read_table", "pyarrow/parquet/core.py", "read_table"),
     ("      polars LazyFrame.collect", "polars/lazyframe/frame.py", "collect"),
@@ -197,7 +186,7 @@ BREAKDOWN: list[tuple[str, str, str]] = [
         "pyarrow/pandas_compat.py",
         "table_to_dataframe",
     ),
-    ("    the task function", "benchmarks/parquet.py", "produce"),
+    ("    the task function", "benchmarks/", "produce"),
     ("    the task function", "benchmarks/parquet.py", "consume"),
     ("    output: session.materialize (the output's hook)", "tabledag/stores/", "materialize"),
     ("      polars -> Arrow (DataFrame.to_arrow)", "polars/dataframe/frame.py", "to_arrow"),
@@ -282,7 +271,7 @@ def write(report: c.Report, target: c.Target, frames: dict[str, Any], reps: int)
         )
         for kind in (*raws, *extra)
     ]
-    flows = {fmt: write_flow(fmt, frames) for fmt in ("pyarrow", "polars")}
+    flows = {fmt: load_flow(fmt, frames) for fmt in ("pyarrow", "polars")}
     for fmt, flow in flows.items():
 
         def run(state: Any, flow: Any = flow, fmt: str = fmt) -> None:
@@ -292,7 +281,7 @@ def write(report: c.Report, target: c.Target, frames: dict[str, Any], reps: int)
         if fmt == "pyarrow":
             cases.append(c.Case(f"td:{fmt}:memory", run, setup_memory, teardown))
     one_row = {"pyarrow": frames["pyarrow"].slice(0, 1)}
-    tiny_flow = write_flow("pyarrow", one_row)
+    tiny_flow = load_flow("pyarrow", one_row)
     cases += [
         c.Case(
             "raw:1row",

@@ -49,7 +49,7 @@ ATTACH_BREAKDOWN: list[tuple[str, str, str]] = [
     ("        recorded generation (query)", "stores/parquet/sync.py", "_recorded_generation"),
     ("        adopt one stage (views + records)", "stores/parquet/sync.py", "adopt"),
     ("  stage start (begin_stage)", "tabledag/stores/", "begin_stage"),
-    ("  run one task", "tabledag/core/run.py", "run_call"),
+    ("  run one task", "tabledag/core/execute.py", "execute_task"),
     ("    inputs: session.retrieve", "tabledag/stores/", "retrieve"),
     ("    output: session.write", "tabledag/stores/", "write"),
     ("  stage commit (commit_stage)", "tabledag/stores/", "commit_stage"),

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engines import Engine, Executor, SequentialEngine, engine_from_spec
 from ..errors import CommitError, DeclarationError, StoreError, TabledagError, TaskFailedError
+from ..tree import map_tree
 from ..util import mask_url
 from .execute import TaskOutcome, TaskWork, execute_task
 from .progress import Counts, Progress, TaskEvent
@@ -167,7 +168,7 @@ class _Runner:
                 self._resolve(call.args),
                 self._resolve(call.kwargs),
                 self.force,
-                run if getattr(self.executor, "inline", False) else _snapshot(run),
+                run if self.executor.inline else _snapshot(run),
             )
             self._event(call, "RUNNING")
             future = self.executor.submit(execute_task, work)
@@ -205,7 +206,8 @@ class _Runner:
             run.claim(stored.ref.name, call.name)
         for stored in outcome.stored:
             run.add(stored)
-            self.session.adopt(run, stored)
+            if not self.executor.inline:  # the driver's own session wrote it and knows it
+                self.session.adopt(run, stored)
         run.tasks[call.name] = outcome.record
         if outcome.queries:
             self.result.queries[call] = outcome.queries
@@ -286,7 +288,7 @@ class _Runner:
                 self.locked[name] = stack
                 try:
                     self.runs[name] = self.session.begin_stage(name)
-                    if not getattr(self.executor, "inline", False):
+                    if not self.executor.inline:
                         self.session.prepare_writers(self.runs[name])
                 except BaseException:
                     self.locked.pop(name).close()
@@ -376,7 +378,6 @@ class _Runner:
 
     def _resolve(self, value: Any) -> Any:
         """Replace references to upstream outputs by those outputs (`TableRef`s or values)."""
-        from ..tree import map_tree
 
         def lookup(ref: TaskRef) -> Any:
             found = self.result.outputs[ref.call]

@@ -27,6 +27,8 @@ class Executor(ABC):
 
     workers: int = 1
     """How many works may run at once."""
+    inline: bool = False
+    """Whether works run on the driver's own session, seeing the run's state as it is."""
 
     @abstractmethod
     def submit(self, fn: Work, work: Any) -> Future[Any]:
@@ -68,7 +70,6 @@ class SequentialEngine(Engine):
 
 class _Inline(Executor):
     inline = True
-    """Works run on the driver's own session and see the run's state as it is."""
 
     def __init__(self, session: StoreSession) -> None:
         self._session = session
