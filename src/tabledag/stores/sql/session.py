@@ -232,15 +232,28 @@ class SQLSession(StoreSession):
         )
         data_schema = self.names.data_schema(run.stage)
         target = table(data_schema, physical)
-        try:
-            self._ensure_schema(data_schema)
-            if physical in run.committed.physical:  # left behind by a failed or killed run
-                self.physical.drop(self, run.stage, target, "write")
+
+        def create() -> None:
             if data is not None:
                 self.physical.create_from_arrow(self, run.stage, target, data, table_, frame)
             else:
                 assert sql is not None
                 self.physical.create_from_query(self, run.stage, target, sql, table_)
+
+        try:
+            self._ensure_schema(data_schema)
+            if physical in run.committed.physical:  # left behind by a failed or killed run
+                self.physical.drop(self, run.stage, target, "write")
+            try:
+                create()
+            except Exception:
+                # A worker killed during this run may have left the table (its server session
+                # finished the write after it died); the stage lock keeps other runs out, so
+                # it is ours: replace it.
+                if physical not in self.physical.present(self, run.stage):
+                    raise
+                self.physical.drop(self, run.stage, target, "write")
+                create()
         except Exception as error:
             raise StoreError(
                 f"writing table {name!r} of stage {run.stage!r} failed: "
