@@ -24,8 +24,19 @@ if TYPE_CHECKING:
     from ..stores.base import TableStore
     from .base import TableHook
 
-BUILTIN = ("pyarrow", "pandas", "polars", "sqlalchemy", "sql", "ibis")
-"""Built-in hook modules under `tabledag.hooks`, registered in this order (later asked first)."""
+BUILTIN = (
+    "pyarrow",
+    "pandas",
+    "polars",
+    "sqlalchemy",
+    "sql",
+    "ibis",
+    "tidypolars",
+    "pydiverse_transform",
+)
+"""Built-in hook modules under `tabledag.hooks`, registered in this order (later asked first:
+tidypolars' tibble is a polars DataFrame, so its hook comes after polars'). The optional ones
+register nothing where their library is not installed."""
 
 _hooks: dict[type, list[type[TableHook]]] = {}
 _lookup: dict[tuple[type, str, Any], type[TableHook]] = {}

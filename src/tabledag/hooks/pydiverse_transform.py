@@ -1,0 +1,160 @@
+"""pydiverse.transform (pdt) tables, in and out.
+
+Out: a SQL-backed pdt table is a query (`build_query()`, compiled in the SQLAlchemy dialect the
+store names and read by sqlglot), written like any lazy SQL output; a Polars-backed one (also
+`pdt.DuckDb`, which runs DuckDB over polars frames in memory) is collected and written as Arrow
+through the polars hook.
+
+In: `input_type=pdt.SqlAlchemy` gives a pdt table over the stored table for building lazy
+queries (stores that run SQL only); `pdt.Polars` (and `pdt.Pandas`, which pdt turns into polars)
+a pdt table over a polars LazyFrame (a scan of the files where the store keeps parquet files).
+
+The SqlAlchemy input's engine compiles but never connects: the store's session owns the
+connection and runs the query. Return the pdt table to have it written; to compute on the data
+in Python, ask for `pdt.Polars` instead.
+
+Registered only where pydiverse-transform is installed (`pip install 'tabledag[transform]'`);
+importing this module imports neither pdt nor SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..errors import HookError
+from ..stores.base import Capability, Lazy, TableStore
+from .base import CanMatResult, CanRetResult, TableHook, text_fingerprint, type_is
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from ..outputs import Table, TableRef
+    from ..stores.base import Output, StoreSession
+
+PDT = "pydiverse.transform"
+SQL_TARGETS = ("SqlAlchemy",)
+FRAME_TARGETS = ("Polars", "Pandas")
+
+
+def _installed(module: str) -> bool:
+    """Whether `module` can be imported, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+@TableStore.register_table(_installed(PDT))
+class PydiverseTransformTableHook(TableHook[TableStore]):
+    materializes = ("pydiverse.transform.Table",)
+    retrieves = ("pydiverse.transform.SqlAlchemy", "pydiverse.transform.Polars")
+
+    @classmethod
+    def can_materialize(cls, type_: type) -> CanMatResult:
+        return CanMatResult.new(type_is(type_, PDT, "Table"))
+
+    @classmethod
+    def can_retrieve(cls, type_: type) -> CanRetResult:
+        return CanRetResult.new(any(type_is(type_, PDT, n) for n in SQL_TARGETS + FRAME_TARGETS))
+
+    @classmethod
+    def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Output:
+        from pydiverse.transform import Polars, build_query, export
+
+        obj = table.obj
+        if _is_sql_backed(obj) and Capability.SQL in store.capabilities:
+            sql = obj >> build_query()
+            if sql is not None:
+                return _lazy(store, str(sql))
+        # Polars (or DuckDB over polars) data, or SQL on a store that runs none: the frame.
+        frame = obj >> export(Polars())
+        return store.materialize(replace(table, obj=frame), stage_name)
+
+    @classmethod
+    def lazy_query_str(cls, store: StoreSession, obj: Any) -> str:
+        if not _is_sql_backed(obj):
+            raise TypeError("a Polars-backed pydiverse.transform table is data, not a query")
+        return super().lazy_query_str(store, obj)
+
+    @classmethod
+    def retrieve(
+        cls,
+        store: StoreSession,
+        table: TableRef,
+        stage_name: str,
+        as_type: Any,
+        limit: int | None = None,
+    ) -> Any:
+        import pydiverse.transform as pdt
+        import sqlalchemy as sa
+
+        if isinstance(as_type, type) and issubclass(as_type, pdt.SqlAlchemy):
+            if Capability.SQL not in store.capabilities:
+                raise HookError(
+                    f"table {table.name!r} of stage {stage_name!r}: "
+                    f"{type(store.store).__name__} runs no SQL, so it cannot give "
+                    "pydiverse.transform SqlAlchemy tables; use input_type=pdt.Polars"
+                )
+            sa_table = store.retrieve(table, stage_name, sa.Table)
+            engine = _engine(store.sqlalchemy_dialect[0])
+            result = pdt.Table(sa_table, pdt.SqlAlchemy(engine), name=table.name)
+        else:
+            import polars as pl
+
+            result = pdt.Table(store.retrieve(table, stage_name, pl.LazyFrame), name=table.name)
+        if limit is not None:
+            result = result >> pdt.slice_head(limit)
+        return result
+
+
+def _is_sql_backed(obj: Any) -> bool:
+    """Whether a pdt table is a query on a database (not polars data in memory)."""
+    import pydiverse.transform as pdt
+
+    name = pdt.backend(obj)
+    name = getattr(name, "backend_name", name)  # pdt 0.6 returns the implementation class
+    return not str(name).endswith("polars")
+
+
+def _lazy(store: StoreSession, sql: str) -> Lazy:
+    import sqlglot
+
+    read = store.sqlalchemy_dialect[1]
+    return Lazy(
+        lambda: cast_query(sqlglot.parse_one(sql, read=read)),
+        fingerprint=text_fingerprint("pdt", store, sql),
+    )
+
+
+def cast_query(tree: Any) -> exp.Query:
+    from sqlglot import exp
+
+    if not isinstance(tree, exp.Query):
+        raise HookError(f"pydiverse.transform compiled no SELECT: {tree.sql()[:200]!r}")
+    return tree
+
+
+@functools.cache
+def _engine(sa_name: str) -> Any:
+    """A SQLAlchemy engine of the store's dialect that compiles queries and never connects
+    (no database driver is loaded: the dialect is built as the SQLAlchemy hook builds it)."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import registry
+
+    class CompileOnlyEngine(sa.engine.Engine):
+        def connect(self) -> Any:
+            raise HookError(
+                "a pydiverse.transform SqlAlchemy input builds queries for tabledag to run: "
+                "return it from the task, or ask for input_type=pdt.Polars to compute in Python"
+            )
+
+        raw_connection = connect
+
+    def refuse() -> Any:
+        return CompileOnlyEngine.connect(None)  # type: ignore[arg-type]
+
+    dialect = registry.load(sa_name)(paramstyle="named")
+    return CompileOnlyEngine(sa.pool.NullPool(refuse), dialect, sa.make_url(f"{sa_name}://"))
