@@ -1,4 +1,5 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
+"""Developer sessions: `nox -s tests`, `nox -s tests_compat`, `nox -s lint`, `nox -s typecheck`,
+`nox -s bench`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,28 @@ def tests_engine(session: nox.Session, engine: str) -> None:
     suite = ["tests/test_caching.py", "tests/test_failures.py", "tests/test_hooks_roundtrip.py"]
     marks = [] if engine == "threads" else ["-m", "postgres and not in_process"]
     session.run("pytest", *marks, *suite, *session.posargs, env={"TABLEDAG_TEST_ENGINE": engine})
+
+
+COMPAT_TESTS = (
+    "tests/test_hooks_transform.py",
+    "tests/test_hooks_tidypolars.py",
+    "tests/test_hooks_roundtrip.py",
+    "tests/test_optional_hooks.py",
+)
+"""The hook tests `tests_compat` runs (and .ci/run's compat step)."""
+
+
+@nox.session(python="3.11")
+def tests_compat(session: nox.Session) -> None:
+    """The hook tests beside pydiverse-transform and tidypolars, on the versions they require.
+
+    The `test-compat` extra: pydiverse-transform (polars < 2, pandas < 3, pyarrow < 23; on
+    Python 3.11.7 pip picks 0.6.x, releases from 0.7 need 3.11.14), tidypolars (Python < 3.12)
+    and duckdb 1, so the older majors of tabledag's ranges are tested here and the newest ones
+    in `tests`.
+    """
+    session.install("-e", ".[test-compat]")
+    session.run("pytest", *COMPAT_TESTS, *session.posargs)
 
 
 @nox.session
