@@ -30,6 +30,7 @@ from pydiverse.transform import (  # noqa: E402
     backend,
     export,
     filter,  # pdt's verb (shadows the builtin here)
+    inner_join,
     mutate,
     select,
 )
@@ -69,6 +70,13 @@ def pdt_sql_filter(t: Any, threshold: int = 1) -> Any:
     return t >> mutate(double=t.x * 2) >> filter(t.id >= threshold) >> select(t.id, t.name, t.x)
 
 
+@materialize(lazy=True, input_type=SqlAlchemy)
+def pdt_sql_join(left: Any, right: Any) -> Any:
+    """Two inputs in one query (their engines must agree for pdt to join them)."""
+    joined = left >> inner_join(right, left.id == right.id)
+    return joined >> select(left.id, left.name, left.x)
+
+
 @materialize(input_type=Polars)
 def pdt_polars_rows(t: Any) -> Any:
     assert isinstance(t, pdt.Table) and backend_name(t) == "polars", backend_name(t)
@@ -86,7 +94,7 @@ def pdt_sql_export(t: Any) -> Any:
     return t >> export(Polars())  # computing in Python on a SQL input: refused, clearly
 
 
-OUTPUTS = ("frame", "from_polars_input", "from_sql_input")
+OUTPUTS = ("frame", "from_polars_input", "from_sql_input", "from_sql_join")
 CONSUMERS = {
     "pdt_polars": pdt_polars_rows,
     "pdt_sql": pdt_sql_rows,
@@ -107,6 +115,7 @@ class TransformFlow:
                     "from_polars_input": pdt_polars_filter(source),
                     "from_sql_input": pdt_sql_filter(source),
                 }
+                self.out["from_sql_join"] = pdt_sql_join(source, self.out["frame"])
             with Stage("inp"):
                 self.inp = {
                     (out, kind): task.with_name(f"{kind}_from_{out}")(ref)
@@ -139,6 +148,14 @@ def test_pdt_output_is_written(transform: TransformFlow, out: str) -> None:
 @pytest.mark.parametrize("out", OUTPUTS)
 def test_pdt_output_read_back_as_input_type(transform: TransformFlow, out: str, kind: str) -> None:
     assert rows(transform.result.get(transform.inp[(out, kind)], as_type=pa.Table)) == EXPECTED
+
+
+def test_pdt_sql_output_shows_its_query_with_logical_names(transform: TransformFlow) -> None:
+    sql = transform.result.sql(transform.out["from_sql_input"])
+    assert ">= 1" in sql, sql
+    assert "src" in sql and "__data" not in sql, sql  # the stage view, not the physical table
+    joined = transform.result.sql(transform.out["from_sql_join"])
+    assert "JOIN" in joined.upper() and "out_pdt_frame" in joined, joined
 
 
 @pytest.mark.parametrize("as_type", [Polars, SqlAlchemy])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import importlib.util
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -109,6 +110,15 @@ def type_is(type_: type, module: str, qualname: str) -> bool:
         if target is None:
             return False
     return isinstance(target, type) and issubclass(type_, target)
+
+
+def installed(module: str) -> bool:
+    """Whether `module` can be imported, without importing it (for `register_table(...)` of a
+    hook whose library is optional)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def text_fingerprint(kind: str, store: StoreSession, text: str) -> str:

@@ -20,13 +20,12 @@ importing this module imports neither pdt nor SQLAlchemy.
 from __future__ import annotations
 
 import functools
-import importlib.util
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import HookError
 from ..stores.base import Capability, Lazy, TableStore
-from .base import CanMatResult, CanRetResult, TableHook, text_fingerprint, type_is
+from .base import CanMatResult, CanRetResult, TableHook, installed, text_fingerprint, type_is
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -39,15 +38,7 @@ SQL_TARGETS = ("SqlAlchemy",)
 FRAME_TARGETS = ("Polars", "Pandas")
 
 
-def _installed(module: str) -> bool:
-    """Whether `module` can be imported, without importing it."""
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-@TableStore.register_table(_installed(PDT))
+@TableStore.register_table(installed(PDT))
 class PydiverseTransformTableHook(TableHook[TableStore]):
     materializes = ("pydiverse.transform.Table",)
     retrieves = ("pydiverse.transform.SqlAlchemy", "pydiverse.transform.Polars")
@@ -124,12 +115,12 @@ def _lazy(store: StoreSession, sql: str) -> Lazy:
 
     read = store.sqlalchemy_dialect[1]
     return Lazy(
-        lambda: cast_query(sqlglot.parse_one(sql, read=read)),
+        lambda: _as_query(sqlglot.parse_one(sql, read=read)),
         fingerprint=text_fingerprint("pdt", store, sql),
     )
 
 
-def cast_query(tree: Any) -> exp.Query:
+def _as_query(tree: Any) -> exp.Query:
     from sqlglot import exp
 
     if not isinstance(tree, exp.Query):
@@ -144,17 +135,14 @@ def _engine(sa_name: str) -> Any:
     import sqlalchemy as sa
     from sqlalchemy.dialects import registry
 
+    def refuse(*args: Any) -> Any:
+        raise HookError(
+            "a pydiverse.transform SqlAlchemy input builds queries for tabledag to run: "
+            "return it from the task, or ask for input_type=pdt.Polars to compute in Python"
+        )
+
     class CompileOnlyEngine(sa.engine.Engine):
-        def connect(self) -> Any:
-            raise HookError(
-                "a pydiverse.transform SqlAlchemy input builds queries for tabledag to run: "
-                "return it from the task, or ask for input_type=pdt.Polars to compute in Python"
-            )
-
-        raw_connection = connect
-
-    def refuse() -> Any:
-        return CompileOnlyEngine.connect(None)  # type: ignore[arg-type]
+        connect = raw_connection = refuse
 
     dialect = registry.load(sa_name)(paramstyle="named")
     return CompileOnlyEngine(sa.pool.NullPool(refuse), dialect, sa.make_url(f"{sa_name}://"))

@@ -11,12 +11,11 @@ supports Python < 3.12); importing this module does not import it.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..stores.base import TableStore
-from .base import CanMatResult, CanRetResult, TableHook, type_is
+from .base import CanMatResult, CanRetResult, TableHook, installed, type_is
 
 if TYPE_CHECKING:
     from ..outputs import Table, TableRef
@@ -25,14 +24,7 @@ if TYPE_CHECKING:
 CLASS_NAMES = ("tibble", "Tibble")
 
 
-def _installed() -> bool:
-    try:
-        return importlib.util.find_spec("tidypolars") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-@TableStore.register_table(_installed())
+@TableStore.register_table(installed("tidypolars"))
 class TidyPolarsTableHook(TableHook[TableStore]):
     materializes = ("tidypolars.Tibble",)
     retrieves = ("tidypolars.Tibble",)
