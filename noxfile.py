@@ -51,6 +51,17 @@ def tests_compat(session: nox.Session) -> None:
     session.run("pytest", *COMPAT_TESTS, *session.posargs)
 
 
+PYTHON_312 = "3.12"
+"""pipedag 0.12.15 (the reference of tests/pipedag_examples) requires Python >= 3.11.14."""
+
+
+@nox.session(python=PYTHON_312)
+def pipedag_examples(session: nox.Session) -> None:
+    """pipedag's own examples, migrated by the rule alone, against pipedag itself."""
+    session.install("-e", ".[test]", "-r", "tests/pipedag_examples/requirements.txt")
+    session.run("pytest", "-m", "pipedag_examples", "tests/pipedag_examples", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """`ruff check`, `ruff format --check` and the import contracts, as CI runs them."""

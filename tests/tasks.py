@@ -163,7 +163,7 @@ def out_sql_str(s: str) -> str:
 
 @materialize(lazy=True, input_type=sa.Table)
 def out_sa_select(s: sa.Table) -> Any:
-    assert isinstance(s, sa.Table), type(s)
+    assert isinstance(s, sa.Alias) and isinstance(s.original, sa.Table), type(s)
     return sa.select(s).where(s.c.id >= 1)
 
 
@@ -203,7 +203,7 @@ def in_ibis(t: ibis.Table) -> ibis.Table:
 
 @materialize(lazy=True, input_type=sa.Table)
 def in_sa(t: sa.Table) -> Any:
-    assert isinstance(t, sa.Table), type(t)
+    assert isinstance(t, sa.Alias) and isinstance(t.original, sa.Table), type(t)
     assert [c.name for c in t.columns] == ["id", "name", "x"]
     return sa.select(t)
 

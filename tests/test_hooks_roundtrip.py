@@ -136,7 +136,10 @@ def test_result_get_as_str_names_a_readable_table(roundtrip: RoundTrip, out: str
 
 @pytest.mark.parametrize("out", ["pyarrow", "sql_str"])
 def test_result_get_as_sqlalchemy_table(roundtrip: RoundTrip, out: str) -> None:
-    table = roundtrip.result.get(roundtrip.outputs[out], as_type=sa.Table)
+    alias = roundtrip.result.get(roundtrip.outputs[out], as_type=sa.Table)
+    # As in pipedag: an alias by the logical name, of the physical table (`.original`).
+    assert isinstance(alias, sa.Alias) and alias.name == f"out_{out}"
+    table = alias.original
     assert isinstance(table, sa.Table)
     assert [c.name for c in table.columns] == ["id", "name", "x"]
     assert isinstance(table.c.id.type, sa.BigInteger)

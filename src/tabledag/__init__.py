@@ -44,6 +44,10 @@ _EXPORTS = {
     "ProcessEngine": "tabledag.engines",
     "DaskEngine": "tabledag.engines",
     "TaskEvent": "tabledag.core.progress",
+    # pipedag's spellings (thin adapters; see tabledag.pipedag)
+    "create_basic_pipedag_config": "tabledag.pipedag.config",
+    "ConfigContext": "tabledag.pipedag.config",
+    "StageLockContext": "tabledag.pipedag.context",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -85,6 +89,8 @@ if TYPE_CHECKING:
     )
     from .hooks.base import CanMatResult, CanRetResult, TableHook
     from .outputs import RawSql, Table
+    from .pipedag.config import ConfigContext, create_basic_pipedag_config
+    from .pipedag.context import StageLockContext
     from .stores.memory import ArrowTableStore
     from .stores.parquet import ParquetTableStore
     from .stores.sql import SQLTableStore

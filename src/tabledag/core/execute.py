@@ -9,6 +9,7 @@ another thread or on another machine with the same result.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,6 +146,8 @@ def collect_tables(store: TableStore, work: TaskWork, returned: Any) -> tuple[An
         if isinstance(value, Table):
             if value.name is None:
                 value = value.with_name("_".join([work.name, *(str(p) for p in path)]))
+            elif value.name.endswith("%%"):
+                value = value.with_name(unique_name(value.name[:-2], work.name, len(tables)))
             tables.append(value)
             return value
         if isinstance(value, dict):
@@ -178,6 +181,13 @@ def collect_tables(store: TableStore, work: TaskWork, returned: Any) -> tuple[An
             raise DuplicateNameError(f"task {work.name!r} returned two tables named {table.name!r}")
         names.add(table.name)
     return structure, tables
+
+
+def unique_name(prefix: str, task: str, position: int) -> str:
+    """pipedag's `name%%`: the `%%` becomes a suffix unique to the task and the table's place
+    among its outputs, and the same in every run (the name is part of the cache key)."""
+    digest = hashlib.blake2s(task.encode(), digest_size=4).hexdigest()
+    return f"{prefix}{digest}_{position:04d}"
 
 
 def _plain(value: Any) -> bool:

@@ -81,7 +81,8 @@ class Flow(_Declaring):
         `TabledagError` where the store itself cannot be used).
 
         Args:
-            config: where tables go; default `Config.load().get()` (tabledag.yaml).
+            config: where tables go; default the config of an enclosing `with cfg:` block
+                (pipedag's spelling), else `Config.load().get()` (tabledag.yaml).
             ignore_cache: run every task and rewrite every table.
             fail_fast: re-raise the first failure instead of reporting it (default: the
                 instance's `fail_fast` setting, else False).
@@ -90,11 +91,11 @@ class Flow(_Declaring):
                 instance's `orchestration`, else one after another.
             progress: called with a `TaskEvent` as each task starts and ends.
         """
-        from ..config import Config
+        from ..config import Config, active
         from .run import run_flow
 
         if config is None:
-            config = Config.load().get()
+            config = active.current() or Config.load().get()
         return run_flow(
             self,
             config,

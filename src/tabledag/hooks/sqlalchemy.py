@@ -3,8 +3,10 @@ read by sqlglot as a query tree.
 
 Inputs are `sqlalchemy.Table` objects with their columns and types from what the store recorded
 (no catalogue query on a cached run), so they work in `select()` without an engine (DuckDB needs
-no SQLAlchemy driver this way). Compiling uses the `named` paramstyle: with literal binds there
-are no parameters, and format-style escaping would double every `%` in names and operators.
+no SQLAlchemy driver this way). As in pipedag, a task receives the table as an `Alias` named
+by the logical table name, whose `.original` is the physical table (schema and name).
+Compiling uses the `named` paramstyle: with literal binds there are no parameters, and
+format-style escaping would double every `%` in names and operators.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class SQLAlchemyTableHook(TableHook[TableStore]):
         result = sa.Table(target.name, sa.MetaData(), *columns, schema=target.db)
         if limit is not None:
             return sa.select(result).limit(limit).subquery(table.name)
-        return result
+        return result.alias(table.name)
 
 
 def _compile(store: StoreSession, obj: Any) -> tuple[str, str]:
