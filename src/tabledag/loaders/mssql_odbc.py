@@ -12,7 +12,8 @@
   `bcp` tool is on PATH; falls back to pyodbc for data it cannot spell: empty strings, which
   `bcp -k` would read as NULL, or separator characters), "pyodbc" (`fast_executemany`).
 - Reads: arrow-odbc when installed (text and binary columns of unbounded size are fetched up
-  to `MAX_TEXT` characters / `MAX_BINARY` bytes), else pyodbc rows turned into Arrow.
+  to `MAX_TEXT` characters / `MAX_BINARY` bytes), else, or with the "pyodbc" path chosen,
+  pyodbc rows turned into Arrow.
 
 Everything imports lazily: `import tabledag` never needs an ODBC driver manager.
 """
@@ -63,12 +64,14 @@ class OdbcSession:
         bulk: str,
         bcp: list[str] | None = None,
         setup: tuple[str, ...] = ("SET NOCOUNT ON", "SET XACT_ABORT ON"),
+        fast_executemany: bool = True,
     ) -> None:
         import pyodbc
 
         self.connection_string = connection_string
         self.bulk_driver = bulk
         self.bcp_args = bcp or []
+        self.fast_executemany = fast_executemany  # parameter arrays: Microsoft's driver has them
         self.con = pyodbc.connect(connection_string, autocommit=True)
         self.con.add_output_converter(-155, _datetimeoffset)  # SQL_SS_TIMESTAMPOFFSET
         self._bulk: Any = None
@@ -144,7 +147,7 @@ class OdbcSession:
         marks = ", ".join("?" for _ in data.column_names)
         cursor = self.con.cursor()
         try:
-            cursor.fast_executemany = True
+            cursor.fast_executemany = self.fast_executemany
             for batch in data.to_batches(CHUNK_ROWS):
                 values = [_python_values(column) for column in batch.columns]
                 cursor.executemany(
@@ -187,7 +190,7 @@ class OdbcSession:
     def read_arrow(self, sql: str) -> pa.Table:
         import pyarrow as pa
 
-        if has_arrow_odbc():
+        if self.bulk_driver != "pyodbc" and has_arrow_odbc():
             reader = self.arrow_connection.read_arrow_batches(
                 sql, max_text_size=MAX_TEXT, max_binary_size=MAX_BINARY
             )
