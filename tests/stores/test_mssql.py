@@ -77,10 +77,21 @@ def test_plain_columns_unwraps_what_odbc_writers_cannot_bind() -> None:
             "d": pa.array(["a", "b", "a"]).dictionary_encode(),
             "l": pa.array(["x", "y", "z"], pa.large_string()),
             "n": [1, 2, 3],
+            "tiny": pa.array([-128, 0, 127], pa.int8()),
+            "u": pa.array([0, 2**64 - 1, 1], pa.uint64()),
         }
     )
     plain = mssql_odbc.plain_columns(data)
-    assert plain.schema == pa.schema([("d", pa.string()), ("l", pa.string()), ("n", pa.int64())])
+    assert plain.schema == pa.schema(
+        [
+            ("d", pa.string()),
+            ("l", pa.string()),
+            ("n", pa.int64()),
+            ("tiny", pa.int16()),  # TINYINT is unsigned: -128 must not be bound as one
+            ("u", pa.decimal128(20, 0)),
+        ]
+    )
+    assert plain.column("u").to_pylist()[1] == 2**64 - 1
     assert plain.column("d").to_pylist() == ["a", "b", "a"]
 
 

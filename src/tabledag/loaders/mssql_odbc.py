@@ -213,12 +213,25 @@ class OdbcSession:
 
 
 def plain_columns(data: pa.Table) -> pa.Table:
-    """Dictionary, large and view columns as their plain types (what the ODBC writers bind)."""
+    """Dictionary, large and view columns as their plain types (what the ODBC writers bind);
+    integers as the signed type of the column created for them (T-SQL's TINYINT is unsigned,
+    and the other unsigned types have no column type), half floats as floats."""
     import pyarrow as pa
+
+    wider = {
+        pa.int8(): pa.int16(),
+        pa.uint8(): pa.int16(),
+        pa.uint16(): pa.int32(),
+        pa.uint32(): pa.int64(),
+        pa.uint64(): pa.decimal128(20, 0),
+        pa.float16(): pa.float32(),
+    }
 
     def plain(t: pa.DataType) -> pa.DataType:
         if pa.types.is_dictionary(t):
             return plain(t.value_type)
+        if t in wider:
+            return wider[t]
         if pa.types.is_large_string(t) or pa.types.is_string_view(t):
             return pa.string()
         if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):

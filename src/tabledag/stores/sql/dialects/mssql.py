@@ -47,6 +47,15 @@ _VARBINARY_MAX = exp.DataType.build("VARBINARY(MAX)", dialect="tsql")
 _KEY_CHARS = 450
 """A bounded key column: 450 NVARCHAR characters are SQL Server's 900-byte key limit."""
 _BULK = ("arrow-odbc", "bcp", "pyodbc")
+_FULL_TYPE = (
+    "CASE WHEN DATA_TYPE IN ('decimal', 'numeric') THEN DATA_TYPE + '(' + "
+    "CAST(NUMERIC_PRECISION AS VARCHAR(3)) + ', ' + CAST(NUMERIC_SCALE AS VARCHAR(3)) + ')' "
+    "WHEN DATA_TYPE = 'float' AND NUMERIC_PRECISION = 53 THEN 'double precision' "
+    "WHEN DATA_TYPE IN ('text', 'ntext', 'image', 'xml') THEN DATA_TYPE "
+    "WHEN CHARACTER_MAXIMUM_LENGTH = -1 THEN DATA_TYPE + '(max)' "
+    "WHEN CHARACTER_MAXIMUM_LENGTH IS NOT NULL THEN DATA_TYPE + '(' + "
+    "CAST(CHARACTER_MAXIMUM_LENGTH AS VARCHAR(10)) + ')' ELSE DATA_TYPE END"
+)
 
 
 class _Generator(with_verbatim(sqlglot.dialects.TSQL).generator_class):  # type: ignore[misc]
@@ -126,7 +135,7 @@ class MSSQL(Dialect):
             for statement in self.create_database():
                 session.execute(self.render(statement))
         except Exception as error:
-            if "1801" not in str(error):  # "already exists": another process was first
+            if not re.search(r"\(1801\)", str(error)):  # exists: another process was first
                 raise StoreConnectionError(
                     f"cannot create database {self.database!r}: {mask_url(str(error))}"
                 ) from error
@@ -229,7 +238,11 @@ class MSSQL(Dialect):
         return _capitals(super().list_tables(schema))
 
     def list_columns(self, schema: str, tables: Sequence[str]) -> exp.Query:
-        return _capitals(super().list_columns(schema, tables))
+        """With sizes, precision and scale (`DATA_TYPE` alone says `numeric`, `nvarchar`); a
+        T-SQL `float` (53 bits) as `double precision`, which ibis reads as float64."""
+        query = super().list_columns(schema, tables)
+        query.expressions[2].replace(sqlglot.parse_one(_FULL_TYPE, read="tsql"))
+        return _capitals(query)
 
     def drop_schema(self, schema: str) -> list[exp.Expr]:
         """T-SQL has no CASCADE: the schema must be empty."""
@@ -241,8 +254,7 @@ class MSSQL(Dialect):
 
     def is_lock_conflict(self, error: BaseException) -> bool:
         """Deadlock victim (1205) or lock request timeout (1222): the commit is retried."""
-        text = str(error)
-        return "1205" in text or "1222" in text
+        return re.search(r"\((?:1205|1222)\)", str(error)) is not None
 
 
 class MSSQLConnection(Connection):
