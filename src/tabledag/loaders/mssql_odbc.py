@@ -218,7 +218,7 @@ def plain_columns(data: pa.Table) -> pa.Table:
     and the other unsigned types have no column type), half floats as floats."""
     import pyarrow as pa
 
-    wider = {
+    wider: dict[pa.DataType, pa.DataType] = {
         pa.int8(): pa.int16(),
         pa.uint8(): pa.int16(),
         pa.uint16(): pa.int32(),
