@@ -13,7 +13,7 @@ import pytest
 from tabledag import SQLTableStore
 from tabledag.errors import ConfigError, StoreConnectionError
 from tabledag.loaders import mssql_odbc
-from tabledag.stores.sql.dialects.mssql import odbc_settings
+from tabledag.loaders.mssql_odbc import odbc_settings
 
 SEED_URL = (
     "mssql+pyodbc://user:password@127.0.0.1:1433/{instance_id}"

@@ -15,6 +15,9 @@
   to `MAX_TEXT` characters / `MAX_BINARY` bytes), else, or with the "pyodbc" path chosen,
   pyodbc rows turned into Arrow.
 
+`odbc_settings` turns a `mssql+pyodbc://` URL into the ODBC connection string (and `bcp`'s
+server arguments): the seed's URL works as written.
+
 Everything imports lazily: `import tabledag` never needs an ODBC driver manager.
 """
 
@@ -23,12 +26,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 import shutil
 import struct
 import subprocess
 import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -37,6 +42,10 @@ MAX_TEXT = 1 << 16
 """Characters arrow-odbc fetches of an `NVARCHAR(MAX)` value (its buffers are sized by it)."""
 MAX_BINARY = 1 << 20
 CHUNK_ROWS = 50_000
+SESSION_SETUP = ("SET NOCOUNT ON", "SET XACT_ABORT ON", "SET DATEFIRST 1")
+"""Row counts would come back as result sets; an error inside the commit transaction aborts
+all of it; ibis's T-SQL for `day_of_week` counts from Monday (ibis sets this on its own
+connections, and it shares the session's)."""
 _FIELD, _ROW = "\x1f", "\x1e"  # ASCII unit / record separators: bcp's field and row terminators
 
 
@@ -63,7 +72,7 @@ class OdbcSession:
         *,
         bulk: str,
         bcp: list[str] | None = None,
-        setup: tuple[str, ...] = ("SET NOCOUNT ON", "SET XACT_ABORT ON"),
+        setup: tuple[str, ...] = SESSION_SETUP,
         fast_executemany: bool = True,
     ) -> None:
         import pyodbc
@@ -210,6 +219,60 @@ class OdbcSession:
             self._bulk = None  # arrow-odbc closes its connection when collected
         finally:
             self.con.close()
+
+
+def odbc_settings(url: str) -> tuple[str, str, list[str]]:
+    """(ODBC connection string, database, bcp server arguments) for a `mssql+pyodbc://` URL.
+
+    `driver=` names the ODBC driver; `odbc_connect=` gives a whole connection string; other
+    query arguments become connection attributes (`encrypt=no`, `TrustServerCertificate=yes`).
+    """
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    database = unquote(parts.path.lstrip("/")) or "master"
+    if "odbc_connect" in query:
+        found = re.search(r"(?i)(?:^|;)\s*database\s*=\s*([^;]*)", query["odbc_connect"])
+        return query["odbc_connect"], found.group(1) if found else database, []
+    host = parts.hostname or "127.0.0.1"
+    server = f"{host},{parts.port}" if parts.port else host
+    attributes = {
+        "DRIVER": query.pop("driver", "ODBC Driver 18 for SQL Server"),
+        "SERVER": server,
+        "DATABASE": database,
+        "APP": "tabledag",
+    }
+    bcp = ["-S", server, "-d", database]
+    if parts.username:
+        attributes["UID"] = unquote(parts.username)
+        attributes["PWD"] = unquote(parts.password or "")
+        bcp += ["-U", attributes["UID"], "-P", attributes["PWD"]]
+    else:
+        attributes["Trusted_Connection"] = "yes"
+        bcp += ["-T"]
+    for key, value in query.items():
+        attributes[{"encrypt": "Encrypt"}.get(key, key)] = value
+    if attributes.get("Encrypt", "").lower() in ("no", "false", "optional"):
+        bcp += ["-Yo"]
+    if attributes.get("TrustServerCertificate", "").lower() == "yes":
+        bcp += ["-u"]
+    text = ";".join(
+        f"{k}={{{v}}}" if k == "DRIVER" else f"{k}={_odbc_value(v)}" for k, v in attributes.items()
+    )
+    return text, database, bcp
+
+
+def with_database(odbc: str, database: str) -> str:
+    pattern = r"(?i)((?:^|;)\s*database\s*=)[^;]*"
+    if re.search(pattern, odbc):
+        return re.sub(pattern, lambda m: m.group(1) + _odbc_value(database), odbc)
+    return f"{odbc};DATABASE={_odbc_value(database)}"
+
+
+def _odbc_value(value: str) -> str:
+    """An ODBC attribute value, braced where it holds `;`, `{`, `}` or spaces at its ends."""
+    if re.search(r"[;{}]|^\s|\s$", value):
+        return "{" + value.replace("}", "}}") + "}"
+    return value
 
 
 def plain_columns(data: pa.Table) -> pa.Table:

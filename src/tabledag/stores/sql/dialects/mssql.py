@@ -24,13 +24,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import sqlglot
 import sqlglot.dialects
 from sqlglot import exp
 
 from ....errors import StoreConnectionError
+from ....loaders.mssql_odbc import odbc_settings, with_database
 from ....util import mask_url
 from .. import naming
 from ..arrow_types import sql_type, unsupported_columns
@@ -98,7 +98,7 @@ class MSSQL(Dialect):
         self.require_driver()
         from ....loaders import mssql_odbc
 
-        odbc = self.odbc if database is None else _with_database(self.odbc, database)
+        odbc = self.odbc if database is None else with_database(self.odbc, database)
         try:
             return mssql_odbc.OdbcSession(odbc, bcp=self.bcp_args, **options)
         except ImportError as error:
@@ -298,60 +298,6 @@ def load_view(physical: str, max_bytes: int) -> str:
     """The name of the view a load of `physical` inserts through (unique per table, so
     workers loading at once never share one)."""
     return naming.fit_identifier(f"{physical}__load", max_bytes)
-
-
-def odbc_settings(url: str) -> tuple[str, str, list[str]]:
-    """(ODBC connection string, database, bcp server arguments) for a `mssql+pyodbc://` URL.
-
-    `driver=` names the ODBC driver; `odbc_connect=` gives a whole connection string; other
-    query arguments become connection attributes (`encrypt=no`, `TrustServerCertificate=yes`).
-    """
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    database = unquote(parts.path.lstrip("/")) or "master"
-    if "odbc_connect" in query:
-        found = re.search(r"(?i)(?:^|;)\s*database\s*=\s*([^;]*)", query["odbc_connect"])
-        return query["odbc_connect"], found.group(1) if found else database, []
-    host = parts.hostname or "127.0.0.1"
-    server = f"{host},{parts.port}" if parts.port else host
-    attributes = {
-        "DRIVER": query.pop("driver", "ODBC Driver 18 for SQL Server"),
-        "SERVER": server,
-        "DATABASE": database,
-        "APP": "tabledag",
-    }
-    bcp = ["-S", server, "-d", database]
-    if parts.username:
-        attributes["UID"] = unquote(parts.username)
-        attributes["PWD"] = unquote(parts.password or "")
-        bcp += ["-U", attributes["UID"], "-P", attributes["PWD"]]
-    else:
-        attributes["Trusted_Connection"] = "yes"
-        bcp += ["-T"]
-    for key, value in query.items():
-        attributes[{"encrypt": "Encrypt"}.get(key, key)] = value
-    if attributes.get("Encrypt", "").lower() in ("no", "false", "optional"):
-        bcp += ["-Yo"]
-    if attributes.get("TrustServerCertificate", "").lower() == "yes":
-        bcp += ["-u"]
-    text = ";".join(
-        f"{k}={{{v}}}" if k == "DRIVER" else f"{k}={_odbc_value(v)}" for k, v in attributes.items()
-    )
-    return text, database, bcp
-
-
-def _with_database(odbc: str, database: str) -> str:
-    pattern = r"(?i)((?:^|;)\s*database\s*=)[^;]*"
-    if re.search(pattern, odbc):
-        return re.sub(pattern, lambda m: m.group(1) + _odbc_value(database), odbc)
-    return f"{odbc};DATABASE={_odbc_value(database)}"
-
-
-def _odbc_value(value: str) -> str:
-    """An ODBC attribute value, braced where it holds `;`, `{`, `}` or spaces at its ends."""
-    if re.search(r"[;{}]|^\s|\s$", value):
-        return "{" + value.replace("}", "}}") + "}"
-    return value
 
 
 def _q(name: str) -> str:
