@@ -1,3 +1,4 @@
+-- connect: create the database
 -- setup: read the metadata columns
 SELECT table_name, column_name, data_type FROM DUCKDB_COLUMNS() WHERE schema_name = 'tdg_tabledag_metadata' AND table_name IN ('stages', 'tables', 'tasks') ORDER BY table_name, column_index
 -- setup: create the metadata schema
@@ -82,7 +83,8 @@ DELETE FROM "tdg_tabledag_metadata"."tables" WHERE "stage" = 'raw' AND "generati
 DELETE FROM "tdg_tabledag_metadata"."tasks" WHERE "stage" = 'raw' AND "generation" < 1
 -- cleanup: drop an unreferenced table
 DROP TABLE IF EXISTS "tdg_raw__data"."old__eeeeeeeeeeeeeeee"
--- drop a view
+-- drop the views
 DROP VIEW IF EXISTS "tdg_raw"."frame"
+DROP VIEW IF EXISTS "tdg_raw"."orders"
 -- drop a schema
 DROP SCHEMA IF EXISTS "tdg_raw" CASCADE

@@ -1,3 +1,5 @@
+-- connect: create the database
+IF DB_ID(N'db') IS NULL CREATE DATABASE [db]
 -- setup: read the metadata columns
 SELECT TABLE_NAME, COLUMN_NAME, CASE WHEN DATA_TYPE IN ('decimal', 'numeric') THEN DATA_TYPE + '(' + CAST(NUMERIC_PRECISION AS VARCHAR(3)) + ', ' + CAST(NUMERIC_SCALE AS VARCHAR(3)) + ')' WHEN DATA_TYPE = 'float' AND NUMERIC_PRECISION = 53 THEN 'double precision' WHEN DATA_TYPE IN ('text', 'ntext', 'image', 'xml') THEN DATA_TYPE WHEN CHARACTER_MAXIMUM_LENGTH = -1 THEN DATA_TYPE + '(max)' WHEN NOT CHARACTER_MAXIMUM_LENGTH IS NULL THEN DATA_TYPE + '(' + CAST(CHARACTER_MAXIMUM_LENGTH AS VARCHAR(10)) + ')' ELSE DATA_TYPE END FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'tdg_tabledag_metadata' AND TABLE_NAME IN ('stages', 'tables', 'tasks') ORDER BY TABLE_NAME, ORDINAL_POSITION
 -- setup: create the metadata schema
@@ -85,8 +87,9 @@ DELETE FROM [tdg_tabledag_metadata].[tables] WHERE [stage] = 'raw' AND [generati
 DELETE FROM [tdg_tabledag_metadata].[tasks] WHERE [stage] = 'raw' AND [generation] < 1
 -- cleanup: drop an unreferenced table
 DROP TABLE IF EXISTS [tdg_raw__data].[old__eeeeeeeeeeeeeeee]
--- drop a view
+-- drop the views
 DROP VIEW IF EXISTS [tdg_raw].[frame]
+DROP VIEW IF EXISTS [tdg_raw].[orders]
 -- drop a schema
 DROP SCHEMA IF EXISTS [tdg_raw]
 -- lock: run lease (shared)

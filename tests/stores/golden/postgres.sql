@@ -1,3 +1,4 @@
+-- connect: create the database
 -- setup: read the metadata columns
 SELECT c.relname, a.attname, FORMAT_TYPE(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_class AS c ON a.attrelid = c.oid JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid WHERE n.nspname = 'tdg_tabledag_metadata' AND c.relname IN ('stages', 'tables', 'tasks') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum
 -- setup: create the metadata schema
@@ -87,8 +88,9 @@ DELETE FROM "tdg_tabledag_metadata"."tables" WHERE "stage" = 'raw' AND "generati
 DELETE FROM "tdg_tabledag_metadata"."tasks" WHERE "stage" = 'raw' AND "generation" < 1
 -- cleanup: drop an unreferenced table
 DROP TABLE IF EXISTS "tdg_raw__data"."old__eeeeeeeeeeeeeeee"
--- drop a view
+-- drop the views
 DROP VIEW IF EXISTS "tdg_raw"."frame"
+DROP VIEW IF EXISTS "tdg_raw"."orders"
 -- drop a schema
 DROP SCHEMA IF EXISTS "tdg_raw" CASCADE
 -- lock: run lease (shared)
