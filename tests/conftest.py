@@ -6,6 +6,11 @@
   test whose schemas are dropped afterwards. Skipped while the Postgres dialect cannot be
   imported, and when the server is unreachable (a failure with `TABLEDAG_REQUIRE_SERVICES=1`).
 
+- `mssql` (marked `mssql`): the SQL Server at `$TABLEDAG_TEST_MSSQL_URL` (e.g. the compose
+  service: `mssql+pyodbc://sa:Tabledag-1234@127.0.0.1:1433/tabledag_test?driver=ODBC+Driver+18+
+  for+SQL+Server&encrypt=no`), a unique schema prefix per test. Skipped unless the variable is
+  set; once it is, an unreachable server fails under `TABLEDAG_REQUIRE_SERVICES=1`.
+
 `tests/dbutil.py` reads the database on a fresh connection of its own, never through
 tabledag, so the tests see what another client would see.
 """
@@ -27,6 +32,7 @@ from tabledag import Config, create_basic_config
 POSTGRES_ENV = "TABLEDAG_TEST_POSTGRES_URL"
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 REQUIRE_ENV = "TABLEDAG_REQUIRE_SERVICES"
+MSSQL_ENV = "TABLEDAG_TEST_MSSQL_URL"
 
 pytest_plugins = ["tests.s3_fixtures"]
 
@@ -36,10 +42,12 @@ STORE_KINDS = [
     "parquet",
     pytest.param("parquet_s3", marks=pytest.mark.s3),
     "memory",
+    pytest.param("mssql", marks=pytest.mark.mssql),
 ]
 """Every store the behaviour suite runs against: SQLTableStore on DuckDB and on Postgres,
 ParquetTableStore on local disk (with a DuckDB catalogue file) and on S3 (moto's server, through
-the real s3fs client), ArrowTableStore in memory."""
+the real s3fs client), ArrowTableStore in memory; SQLTableStore on SQL Server where
+$TABLEDAG_TEST_MSSQL_URL names one."""
 
 _postgres_problem: list[str | None] = []
 """Cached result of the one reachability check per session ([] = not checked yet)."""
@@ -69,6 +77,32 @@ def _postgres_unavailable() -> str | None:
                 "reachable server"
             )
     problem = _postgres_problem[0]
+    if problem is not None and os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{problem} ({REQUIRE_ENV}=1 requires it)", pytrace=False)
+    return problem
+
+
+_mssql_problem: list[str | None] = []
+
+
+def _mssql_unavailable() -> str | None:
+    """Why the SQL Server param cannot run, or None. Only a server named by $MSSQL_ENV is
+    required: there is none unless someone starts one (docker compose up -d mssql)."""
+    url = os.environ.get(MSSQL_ENV)
+    if not url:
+        return f"no SQL Server: set {MSSQL_ENV} (see docker-compose.yaml) to run against one"
+    if not _mssql_problem:
+        try:
+            from tabledag.stores.sql.dialects.mssql import MSSQL
+
+            MSSQL(url, create_database_if_not_exists=True).connect().close()
+            _mssql_problem.append(None)
+        except Exception as error:
+            _mssql_problem.append(
+                f"SQL Server at {MSSQL_ENV} is unusable ({type(error).__name__}: "
+                f"{str(error).strip()[:300]})"
+            )
+    problem = _mssql_problem[0]
     if problem is not None and os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(f"{problem} ({REQUIRE_ENV}=1 requires it)", pytrace=False)
     return problem
@@ -113,7 +147,7 @@ class StoreTarget:
     @property
     def constraints(self) -> bool:
         """Whether the store keeps primary keys and indexes (files and Arrow cannot)."""
-        return self.kind in ("duckdb", "postgres")
+        return self.kind in ("duckdb", "postgres", "mssql")
 
 
 _memory_stores: dict[str, Any] = {}
@@ -176,7 +210,7 @@ def dask_address() -> str:
 
 def _make_target(kind: str, directory: Path) -> StoreTarget:
     engine = os.environ.get(ENGINE_ENV, "sequential")
-    if engine in ("processes", "dask") and kind != "postgres":
+    if engine in ("processes", "dask") and kind not in ("postgres", "mssql"):
         pytest.skip(f"{ENGINE_ENV}={engine}: the {kind} store admits one process")
     if kind == "duckdb":
         return StoreTarget("duckdb", f"duckdb:///{directory}/db.duckdb")
@@ -204,7 +238,34 @@ def _make_target(kind: str, directory: Path) -> StoreTarget:
             pytest.skip(problem)
         prefix = f"t{uuid.uuid4().hex[:8]}_"
         return StoreTarget("postgres", postgres_url(), {"schema_prefix": prefix}, prefix)
+    if kind == "mssql":
+        problem = _mssql_unavailable()
+        if problem is not None:
+            pytest.skip(problem)
+        prefix = f"t{uuid.uuid4().hex[:8]}_"
+        args = {"schema_prefix": prefix, "create_database_if_not_exists": True}
+        return StoreTarget("mssql", os.environ[MSSQL_ENV], args, prefix)
     raise ValueError(kind)
+
+
+def _drop_mssql_schemas(url: str, prefix: str) -> None:
+    """Views, then tables, then the schemas themselves (T-SQL has no DROP SCHEMA CASCADE)."""
+    from tabledag.stores.sql.dialects.mssql import MSSQL
+
+    con = MSSQL(url).connect()
+    try:
+        like = prefix.replace("_", "[_]") + "%"
+        for kind, view in (("VIEW", "sys.views"), ("TABLE", "sys.tables")):
+            rows = con.execute(
+                f"SELECT s.name, o.name FROM {view} AS o JOIN sys.schemas AS s "
+                f"ON s.schema_id = o.schema_id WHERE s.name LIKE '{like}'"
+            )
+            for schema, name in rows:
+                con.execute(f"DROP {kind} IF EXISTS [{schema}].[{name}]")
+        for (schema,) in con.execute(f"SELECT name FROM sys.schemas WHERE name LIKE '{like}'"):
+            con.execute(f"DROP SCHEMA IF EXISTS [{schema}]")
+    finally:
+        con.close()
 
 
 def _drop_prefixed_schemas(url: str, prefix: str) -> None:
@@ -234,6 +295,8 @@ def _release(t: StoreTarget) -> None:
         bucket.cleanup()
     if t.kind == "postgres":
         _drop_prefixed_schemas(t.url, t.schema_prefix)
+    if t.kind == "mssql":
+        _drop_mssql_schemas(t.url, t.schema_prefix)
     if t.kind == "memory":
         store = _memory_stores.pop(t.url, None)
         if store is not None:

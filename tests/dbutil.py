@@ -29,6 +29,14 @@ def query(config: Config, sql: str) -> list[tuple]:
             return con.execute(sql).fetchall()
         finally:
             con.close()
+    if store.dialect.name == "mssql":
+        from tabledag.loaders.mssql_odbc import OdbcSession
+
+        session = OdbcSession(store.dialect.odbc, bulk="pyodbc")
+        try:
+            return session.execute(sql)
+        finally:
+            session.close()
     import psycopg2
 
     con = psycopg2.connect(store.url)

@@ -58,3 +58,34 @@ def test_parquet_s3_example(s3) -> None:
     assert "'zone': '0'" in stdout
     assert SECRET_ACCESS_KEY not in stdout
     assert s3.fs.find(s3.path("pipelines"))  # the files are in the bucket
+
+
+SERVER_EXAMPLES = {
+    "mssql": ("TABLEDAG_TEST_MSSQL_URL", "MSSQL_URL"),
+    "db2": ("TABLEDAG_TEST_DB2_URL", "DB2_URL"),
+    "snowflake": ("TABLEDAG_TEST_SNOWFLAKE_URL", "SNOWFLAKE_URL"),
+}
+"""Examples for servers these machines lack: run when the test variable names one (e.g. a
+docker compose service), skipped otherwise. (examples/postgres runs in
+tests/stores/test_postgres_store.py against the suite's Postgres.)"""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param("mssql", marks=pytest.mark.mssql), "db2", "snowflake"],
+)
+def test_server_example(name: str) -> None:
+    test_env, example_env = SERVER_EXAMPLES[name]
+    url = os.environ.get(test_env)
+    if not url:
+        pytest.skip(f"no {name} server: set {test_env} to run examples/{name}")
+    stdout = run_example(EXAMPLES / name / "run_pipeline.py", env={example_env: url})
+    assert "CACHE_VALID" in stdout.split("\n\n")[1]  # the second run: all cache hits
+    assert "revenue" in stdout
+
+
+@pytest.mark.parametrize("name", ["postgres", *SERVER_EXAMPLES, "parquet_s3"])
+def test_every_database_has_an_example_reading_its_url_from_the_environment(name: str) -> None:
+    text = "\n".join(p.read_text() for p in (EXAMPLES / name).iterdir() if p.is_file())
+    assert "run_pipeline" in " ".join(p.name for p in (EXAMPLES / name).iterdir())
+    assert "{$" in text or "os.environ" in text

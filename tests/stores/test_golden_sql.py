@@ -1,19 +1,27 @@
-"""Golden SQL: every statement a SQL store sends in one stage's life, for four dialects.
+"""Golden SQL: every statement a SQL store sends in one stage's life, for every dialect.
 
 `lifecycle()` calls the dialect and metadata builders as `SQLSession` does, in its order:
-metadata setup of a fresh store and an upgrade, beginning a stage, writes (Arrow load, CTAS of
-a query tree, of rendered SQL and of raw SQL with a CTE, primary key, index), a commit that
-changes two views and removes one, reading, garbage collection, and dropping a view and a
-schema. For each dialect every rendered statement
+metadata setup of a fresh store and an upgrade, beginning a stage, writes (Arrow load with its
+bulk-load DDL, CTAS / `SELECT ... INTO` of a query tree, of rendered SQL and of raw SQL with a
+CTE, primary key, index), the output corpus (`outputs()`: ibis joins, aggregates, window
+functions, casts, dates, order + limit, unions; SQLAlchemy selects; SQL text; `RawSql`, each
+compiled as its hook compiles it and written as the session writes it), a commit that changes
+two views and removes one, reading, garbage collection, dropping a view and a schema, and the
+lock statements where locks are SQL. For each dialect every rendered statement
 
 1. equals its line in `golden/<dialect>.sql` (a `-- step` line, then one statement per line;
    a step without lines sends nothing on that dialect), reviewed by eye for that dialect;
 2. parses back with sqlglot in the dialect's own sqlglot dialect to the kind of statement it
-   was built as, never to an `exp.Command`, except those listed in `KNOWN_COMMANDS`;
-3. quotes every name the store chose (schemas, tables, views, columns such as `key`);
-4. runs, on DuckDB (in memory) and on the Postgres server of `tests/conftest.py`.
+   was built as, never to an `exp.Command`, except those listed in `KNOWN_COMMANDS` (a T-SQL
+   batch, built as `Verbatim` text, parses to several statements, none a command);
+3. quotes every name the store chose (schemas, tables, views, columns such as `key`), in the
+   statements the store builds (user queries in the corpus keep their own quoting);
+4. runs, on DuckDB (in memory) and on the Postgres server of `tests/conftest.py` (and, with
+   `TABLEDAG_TEST_MSSQL_URL` set, on that SQL Server).
 
-After a deliberate change, rewrite the files with `TABLEDAG_UPDATE_GOLDEN=1` and review the diff.
+A dialect joins by one entry in `URLS` (and in `IBIS` if ibis compiles for it). After a
+deliberate change, rewrite the files with `TABLEDAG_REGENERATE_GOLDEN=1` (or the older
+`TABLEDAG_UPDATE_GOLDEN=1`) and review the diff by eye in that dialect.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from tabledag.locks.advisory import AdvisoryLocks
 from tabledag.stores.base import TableRecord, TaskRecord
 from tabledag.stores.sql import metadata, naming
 from tabledag.stores.sql.dialect import Dialect, Verbatim, ident, table
@@ -46,6 +55,9 @@ URLS = {
     "snowflake": "snowflake://u@acct/db",
     "mssql": "mssql+pyodbc://u@h/db",
 }
+IBIS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake", "mssql": "mssql"}
+"""The ibis compiler (`ibis.backends.sql.compilers.<name>`) of each dialect that has one; the
+corpus of a dialect without one has no ibis outputs."""
 PREFIX = "tdg_"
 STAGE = "raw"
 NOW = "2024-05-06 07:08:09.000010"
@@ -78,7 +90,7 @@ UNSUPPORTED = {"mssql": [("tags", "list<item: int64>")]}
 
 KNOWN_COMMANDS = {("snowflake", 'ALTER SCHEMA "tdg_raw__next" SWAP WITH "tdg_raw"')}
 """Statements sqlglot has no tree for (it parses them as `exp.Command`)."""
-CATALOGUES = {"information_schema", "pg_catalog"}
+CATALOGUES = {"information_schema", "pg_catalog", "sys"}
 PARSED_AS = {("mssql", exp.Create, "IF NOT EXISTS"): exp.IfBlock}
 """Trees a dialect renders as another statement: T-SQL lacks `CREATE SCHEMA IF NOT EXISTS`, so
 sqlglot writes `IF NOT EXISTS (...) EXEC('CREATE SCHEMA ...')`."""
@@ -90,6 +102,11 @@ class Step:
     statements: list[exp.Expression]
     transaction: bool = False
     arrow: bool = False
+    user: bool = False
+    """A user's query (the corpus): names keep the quoting its library gave them."""
+    per_database: bool = False
+    """Names the URL's database (lock keys hash it): the run test compares it as rendered for
+    the database it runs on."""
 
 
 def new_dialect(name: str) -> Dialect:
@@ -140,6 +157,7 @@ def lifecycle(d: Dialect, prefix: str = PREFIX) -> list[Step]:
         TableRecord(KEYS["orders"], "orders", "orders", phys["orders"], 0, columns, None, q(query)),
     ]
     return [
+        Step("connect: create the database", create_database(d), per_database=True),
         Step("setup: read the metadata columns", [d.list_columns(meta, list(metadata.TABLES))]),
         Step("setup: create the metadata schema", d.create_schema(meta)),
         Step(
@@ -172,6 +190,7 @@ def lifecycle(d: Dialect, prefix: str = PREFIX) -> list[Step]:
             "write: CTAS of raw SQL with a CTE",
             d.create_table_as(target["recent"], Verbatim(this=raw_sql)),
         ),
+        *outputs(d, names, data, target["frame"], target["orders"]),
         Step("read: one input's columns", [d.describe(target["totals"])]),
         Step("commit: read new tables' columns", [d.list_columns(data, [phys["frame"]])]),
         Step("commit: create the stage schema", d.create_schema(schema)),
@@ -202,8 +221,140 @@ def lifecycle(d: Dialect, prefix: str = PREFIX) -> list[Step]:
         Step("read: a physical table", [exp.select("*").from_(target["orders"]).limit(10)]),
         Step("cleanup: forget old generations", metadata.forget_statements(meta, STAGE, 1)),
         Step("cleanup: drop an unreferenced table", d.drop_table(old)),
-        Step("drop a view", d.drop_view(table(schema, "frame"))),
+        Step(
+            "drop the views",  # a T-SQL schema must be empty to be dropped
+            [*d.drop_view(table(schema, "frame")), *d.drop_view(table(schema, "orders"))],
+        ),
         Step("drop a schema", d.drop_schema(schema)),
+        *lock_steps(d),
+    ]
+
+
+FRAME_COLUMNS = {
+    "id": "int64",
+    "key": "string",
+    "count": "int32",
+    "score": "float64",
+    "day": "date",
+    "at": "timestamp",
+    "amount": "decimal(18, 4)",
+}
+"""The columns of the Arrow table `frame` the corpus reads (as ibis types)."""
+
+
+def corpus(d: Dialect, frame: exp.Table, orders: exp.Table) -> dict[str, exp.Expr | str]:
+    """The fixed outputs, as the hooks turn them into SQL: a sqlglot tree (ibis, SQL text,
+    SQLAlchemy: see hooks/ibis.py, hooks/sql.py, hooks/sqlalchemy.py) or raw SQL text."""
+    import ibis
+    import sqlalchemy as sa
+
+    from tabledag.hooks.sqlalchemy import _sa_dialect
+
+    found: dict[str, exp.Expr | str] = {}
+    if d.name in IBIS:
+        import importlib
+
+        compiler = importlib.import_module(f"ibis.backends.sql.compilers.{IBIS[d.name]}").compiler
+        f = ibis.table(FRAME_COLUMNS, name=frame.name, database=frame.db)
+        o = ibis.table({"id": "int64", "key": "string", "amount": "decimal(18, 4)"},
+                       name=orders.name, database=orders.db)  # fmt: skip
+        joined = f.join(o, f.id == o.id)
+        window = ibis.window(group_by=f.key, order_by=f.id)
+        exprs = {
+            "ibis join + aggregate": joined.group_by(f.key).aggregate(
+                n=joined.count(), total=o.amount.sum(), top=f.score.max()
+            ),
+            "ibis window functions": f.select(
+                "id", "key",
+                rank=ibis.row_number().over(window),
+                previous=f.score.lag().over(window),
+                running=f.score.sum().over(window),
+            ),
+            "ibis casts": f.select(
+                id_text=f.id.cast("string"),
+                count_big=f["count"].cast("int64"),
+                score_dec=f.score.cast("decimal(10, 2)"),
+                amount_float=f.amount.cast("float64"),
+                day_text=f.day.cast("string"),
+            ),
+            "ibis dates": f.select(
+                "id",
+                year=f.at.year(),
+                month=f.at.truncate("M"),
+                next_day=f.day + ibis.interval(days=1),
+                weekday=f.day.day_of_week.index(),
+                date_of=f.at.date(),
+            ),
+            "ibis order + limit": f.order_by(ibis.desc(f.score), f.id).limit(2),
+            "ibis union": f.select("key").union(o.select("key"), distinct=True),
+        }  # fmt: skip
+        found |= {label: compiler.to_sqlglot(e) for label, e in exprs.items()}
+    sa_name, read = d.sqlalchemy
+    meta = sa.MetaData()
+    sf = sa.Table(frame.name, meta, sa.Column("id", sa.BigInteger), sa.Column("key", sa.String),
+                  sa.Column("amount", sa.Numeric(18, 4)), schema=frame.db)  # fmt: skip
+    so = sa.Table(orders.name, meta, sa.Column("id", sa.BigInteger), schema=orders.db)
+    selects = {
+        "SQLAlchemy join + group by": sa.select(sf.c.key, sa.func.count().label("n"))
+        .join_from(sf, so, sf.c.id == so.c.id)
+        .where(sf.c.amount > 0)
+        .group_by(sf.c.key)
+        .order_by(sf.c.key),
+        "SQLAlchemy order + limit": sa.select(sf.c.id, sf.c.key).order_by(sf.c.id.desc()).limit(2),
+    }
+    for label, select in selects.items():  # as hooks/sqlalchemy.py compiles and parses them
+        text = str(
+            select.compile(dialect=_sa_dialect(sa_name), compile_kwargs={"literal_binds": True})
+        )
+        found[label] = sqlglot.parse_one(text, read=read)
+    q = d.render
+    text = (
+        f"SELECT {q(ident('key'))}, COUNT(*) AS {q(ident('n'))} FROM {q(frame)} "
+        f"WHERE {q(ident('day'))} >= CAST('2024-01-01' AS DATE) GROUP BY {q(ident('key'))}"
+    )
+    found["SQL text"] = sqlglot.parse_one(text, read=d.sqlglot)  # hooks/sql.py: parse_sql
+    found["RawSql with a comment"] = (
+        f"SELECT {q(ident('id'))} FROM {q(frame)} WHERE {q(ident('id'))} IS NOT NULL "
+        "-- a trailing comment"
+    )
+    return found
+
+
+def outputs(
+    d: Dialect, names: naming.Names, data: str, frame: exp.Table, orders: exp.Table
+) -> list[Step]:
+    """The corpus written as `SQLSession.write` writes it: rendered once, then CTAS'd."""
+    steps = []
+    for i, (label, query) in enumerate(corpus(d, frame, orders).items()):
+        sql = query if isinstance(query, str) else d.render(query)
+        target = table(data, names.physical(f"out{i}", f"{i:016x}"))
+        steps.append(
+            Step(f"output: {label}", d.create_table_as(target, Verbatim(this=sql)), user=True)
+        )
+    return steps
+
+
+def create_database(d: Dialect) -> list[exp.Expr]:
+    """What `create_database_if_not_exists` sends, where the dialect builds it as SQL."""
+    build = getattr(d, "create_database", None)
+    return build() if build is not None else []
+
+
+def lock_steps(d: Dialect) -> list[Step]:
+    """Lock statements, where locks are SQL (rendered by the lock SQL of the dialect)."""
+    locks = d.locks(("pipeline", f"{PREFIX}{naming.METADATA}"), 5.0)
+    if not isinstance(locks, AdvisoryLocks):
+        return []
+    return [
+        Step(
+            f"lock: {label}",
+            [Verbatim(this=s) for s in locks.statements(name, shared=shared)],
+            per_database=True,
+        )
+        for label, name, shared in (
+            ("run lease (shared)", "__run__", True),
+            ("stage", f"stage:{STAGE}", False),
+        )
     ]
 
 
@@ -234,19 +385,29 @@ def test_golden_sql(name: str) -> None:
     d = new_dialect(name)
     rendered = render(d, lifecycle(d))
     assert all("\n" not in sql for _, sqls in rendered for sql in sqls)
-    if os.environ.get("TABLEDAG_UPDATE_GOLDEN") == "1":
+    if "1" in (
+        os.environ.get("TABLEDAG_REGENERATE_GOLDEN"),
+        os.environ.get("TABLEDAG_UPDATE_GOLDEN"),
+    ):
         write_golden(name, rendered)
     assert rendered == read_golden(name)
 
 
-def parsed_statements(name: str) -> list[tuple[str, exp.Expression, str, exp.Expression]]:
-    """(step label, tree, rendered SQL, that SQL parsed back) of every statement."""
+def parsed_statements(
+    name: str, *, user: bool = True
+) -> list[tuple[str, exp.Expression, str, exp.Expression]]:
+    """(step label, tree, rendered SQL, that SQL parsed back) of every statement (of every
+    part of a batch); without `user`, not of the corpus's queries."""
     d = new_dialect(name)
     rows = []
     for step in lifecycle(d):
+        if step.user and not user:
+            continue
         for tree in step.statements:
             sql = d.render(tree)
-            rows.append((step.label, tree, sql, sqlglot.parse_one(sql, read=d.sqlglot)))
+            parts = [p for p in sqlglot.parse(sql, read=d.sqlglot) if p is not None]
+            assert len(parts) == 1 or isinstance(tree, Verbatim), f"{step.label}: {sql}"
+            rows += [(step.label, tree, sql, part) for part in parts]
     return rows
 
 
@@ -256,6 +417,8 @@ def test_statements_parse_back_in_their_dialect(name: str) -> None:
     for label, tree, sql, parsed in parsed_statements(name):
         if isinstance(parsed, exp.Command):
             commands.add((name, sql))
+            continue
+        if isinstance(tree, Verbatim):  # text built as text (a batch, a raw query)
             continue
         expected = next(
             (kind for (n, t, start), kind in PARSED_AS.items()
@@ -270,7 +433,7 @@ def test_statements_parse_back_in_their_dialect(name: str) -> None:
 def test_names_the_store_chose_are_quoted(name: str) -> None:
     ours = {naming.METADATA, STAGE, *KEYS, "old", *metadata.TABLES, *ARROW.names, "total", "r"}
     ours |= {c[0] for columns in metadata.TABLES.values() for c in columns}
-    for label, _, sql, parsed in parsed_statements(name):
+    for label, _, sql, parsed in parsed_statements(name, user=False):
         catalogue = {
             id(i)
             for t in parsed.find_all(exp.Table)
@@ -309,20 +472,28 @@ def frame_data(schema: pa.Schema) -> pa.Table:
 
 
 @pytest.mark.parametrize(
-    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+    "store_kind",
+    [
+        "duckdb",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mssql", marks=pytest.mark.mssql),
+    ],
 )
 def test_golden_sql_runs(store_kind: str, target: StoreTarget) -> None:
     """The golden statements, in order, on a real database (through the dialect's own
-    connection class, as a session sends them); a commit's transaction as the session's."""
+    connection class, as a session sends them); a commit's transaction as the session's.
+    Lock keys hash the database's name, so lock statements are compared as rendered for it."""
     if store_kind == "duckdb":
         d, prefix = dialect_class("duckdb:///:memory:")("duckdb:///:memory:"), PREFIX
     else:
         d, prefix = dialect_class(target.url)(target.url), target.schema_prefix
     steps = lifecycle(d, prefix)
+    rendered = render(d, steps)
     golden = [
-        (label, [s.replace(PREFIX, prefix) for s in sqls]) for label, sqls in read_golden(d.name)
+        mine if step.per_database else (label, [s.replace(PREFIX, prefix) for s in sqls])
+        for step, mine, (label, sqls) in zip(steps, rendered, read_golden(d.name), strict=True)
     ]
-    assert render(d, steps) == golden
+    assert rendered == golden
     names = naming.Names(prefix, "", d.max_identifier_bytes)
     data, frame = names.data_schema(STAGE), names.physical("frame", KEYS["frame"])
     con = d.connect()
@@ -340,7 +511,9 @@ def test_golden_sql_runs(store_kind: str, target: StoreTarget) -> None:
                 )
             if step.arrow:
                 sent: list[str] = []
-                con.load_arrow(sqls, SOURCE, (data, frame), frame_data(ARROW), sent.append)
+                unsupported = UNSUPPORTED.get(d.name, [])
+                schema = pa.schema([f for f in ARROW if (f.name, str(f.type)) not in unsupported])
+                con.load_arrow(sqls, SOURCE, (data, frame), frame_data(schema), sent.append)
                 assert sent[: len(sqls)] == sqls
                 continue
             rows = [con.execute(sql) for sql in sqls]

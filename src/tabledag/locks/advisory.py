@@ -105,6 +105,17 @@ class AdvisoryLocks(Locks):
                 self._conn = None
             logger.warning("%s was released with its lost connection (%s)", what, error)
 
+    def statements(self, name: str, *, shared: bool = False) -> list[str]:
+        """Every statement holding lock `name` may send, in order: try, wait, ask who holds
+        it, release (golden-SQL tests check them where no server runs)."""
+        key = self._key(name)
+        return [
+            self._sql.try_lock(key, shared=shared),
+            *self._sql.lock(key, shared=shared, timeout=self.timeout),
+            self._sql.holders(key),
+            self._sql.unlock(key, shared=shared),
+        ]
+
     @property
     def _instance(self) -> str:
         return self._scope[1] if len(self._scope) > 1 else self._scope[0]

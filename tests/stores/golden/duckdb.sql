@@ -1,3 +1,4 @@
+-- connect: create the database
 -- setup: read the metadata columns
 SELECT table_name, column_name, data_type FROM DUCKDB_COLUMNS() WHERE schema_name = 'tdg_tabledag_metadata' AND table_name IN ('stages', 'tables', 'tasks') ORDER BY table_name, column_index
 -- setup: create the metadata schema
@@ -30,6 +31,26 @@ CREATE INDEX "orders__bbbbbbbbbbbbbbbb_idx0" ON "tdg_raw__data"."orders__bbbbbbb
 CREATE TABLE "tdg_raw__data"."totals__cccccccccccccccc" AS SELECT "key", SUM("amount") AS "total" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" GROUP BY "key"
 -- write: CTAS of raw SQL with a CTE
 CREATE TABLE "tdg_raw__data"."recent__dddddddddddddddd" AS WITH "r" AS (SELECT "id", "key" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" < 3) SELECT * FROM "r"
+-- output: ibis join + aggregate
+CREATE TABLE "tdg_raw__data"."out0__0000000000000000" AS SELECT "t4"."key", COUNT(*) AS "n", SUM("t4"."amount_right") AS "total", MAX("t4"."score") AS "top" FROM (SELECT "t2"."id", "t2"."key", "t2"."count", "t2"."score", "t2"."day", "t2"."at", "t2"."amount", "t3"."key" AS "key_right", "t3"."amount" AS "amount_right" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" AS "t2" INNER JOIN "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb" AS "t3" ON "t2"."id" = "t3"."id") AS "t4" GROUP BY 1
+-- output: ibis window functions
+CREATE TABLE "tdg_raw__data"."out1__0000000000000001" AS SELECT "t0"."id", "t0"."key", ROW_NUMBER() OVER (PARTITION BY "t0"."key" ORDER BY "t0"."id" ASC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) - 1 AS "rank", LAG("t0"."score") OVER (PARTITION BY "t0"."key" ORDER BY "t0"."id" ASC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS "previous", SUM("t0"."score") OVER (PARTITION BY "t0"."key" ORDER BY "t0"."id" ASC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS "running" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" AS "t0"
+-- output: ibis casts
+CREATE TABLE "tdg_raw__data"."out2__0000000000000002" AS SELECT CAST("t0"."id" AS TEXT) AS "id_text", CAST("t0"."count" AS BIGINT) AS "count_big", CAST("t0"."score" AS DECIMAL(10, 2)) AS "score_dec", CAST("t0"."amount" AS DOUBLE) AS "amount_float", CAST("t0"."day" AS TEXT) AS "day_text" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" AS "t0"
+-- output: ibis dates
+CREATE TABLE "tdg_raw__data"."out3__0000000000000003" AS SELECT "t0"."id", EXTRACT(year FROM "t0"."at") AS "year", DATE_TRUNC('MONTH', "t0"."at") AS "month", "t0"."day" + INTERVAL '1' DAY AS "next_day", (DAYOFWEEK("t0"."day") + 6) % 7 AS "weekday", CAST("t0"."at" AS DATE) AS "date_of" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" AS "t0"
+-- output: ibis order + limit
+CREATE TABLE "tdg_raw__data"."out4__0000000000000004" AS SELECT * FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" AS "t0" ORDER BY "t0"."score" DESC, "t0"."id" ASC LIMIT 2
+-- output: ibis union
+CREATE TABLE "tdg_raw__data"."out5__0000000000000005" AS SELECT * FROM (SELECT "t0"."key" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" AS "t0") AS "t2" UNION SELECT * FROM (SELECT "t1"."key" FROM "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb" AS "t1") AS "t3"
+-- output: SQLAlchemy join + group by
+CREATE TABLE "tdg_raw__data"."out6__0000000000000006" AS SELECT tdg_raw__data.frame__aaaaaaaaaaaaaaaa.key, COUNT(*) AS n FROM tdg_raw__data.frame__aaaaaaaaaaaaaaaa JOIN tdg_raw__data.orders__bbbbbbbbbbbbbbbb ON tdg_raw__data.frame__aaaaaaaaaaaaaaaa.id = tdg_raw__data.orders__bbbbbbbbbbbbbbbb.id WHERE tdg_raw__data.frame__aaaaaaaaaaaaaaaa.amount > 0 GROUP BY tdg_raw__data.frame__aaaaaaaaaaaaaaaa.key ORDER BY tdg_raw__data.frame__aaaaaaaaaaaaaaaa.key
+-- output: SQLAlchemy order + limit
+CREATE TABLE "tdg_raw__data"."out7__0000000000000007" AS SELECT tdg_raw__data.frame__aaaaaaaaaaaaaaaa.id, tdg_raw__data.frame__aaaaaaaaaaaaaaaa.key FROM tdg_raw__data.frame__aaaaaaaaaaaaaaaa ORDER BY tdg_raw__data.frame__aaaaaaaaaaaaaaaa.id DESC NULLS FIRST LIMIT 2
+-- output: SQL text
+CREATE TABLE "tdg_raw__data"."out8__0000000000000008" AS SELECT "key", COUNT(*) AS "n" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "day" >= CAST('2024-01-01' AS DATE) GROUP BY "key"
+-- output: RawSql with a comment
+CREATE TABLE "tdg_raw__data"."out9__0000000000000009" AS SELECT "id" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" IS NOT NULL -- a trailing comment
 -- read: one input's columns
 SELECT "name", "type" FROM PRAGMA_TABLE_INFO('"tdg_raw__data"."totals__cccccccccccccccc"')
 -- commit: read new tables' columns
@@ -62,7 +83,8 @@ DELETE FROM "tdg_tabledag_metadata"."tables" WHERE "stage" = 'raw' AND "generati
 DELETE FROM "tdg_tabledag_metadata"."tasks" WHERE "stage" = 'raw' AND "generation" < 1
 -- cleanup: drop an unreferenced table
 DROP TABLE IF EXISTS "tdg_raw__data"."old__eeeeeeeeeeeeeeee"
--- drop a view
+-- drop the views
 DROP VIEW IF EXISTS "tdg_raw"."frame"
+DROP VIEW IF EXISTS "tdg_raw"."orders"
 -- drop a schema
 DROP SCHEMA IF EXISTS "tdg_raw" CASCADE
