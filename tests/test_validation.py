@@ -380,8 +380,71 @@ def test_unrecognised_annotations_change_nothing(db: StoreTarget) -> None:
 def test_the_mode_is_checked_when_the_config_is_made(tmp_path: Path) -> None:
     from tabledag import ConfigError, create_basic_config
 
-    assert create_basic_config(f"duckdb:///{tmp_path}/x.duckdb").validation == "fail"
+    url = f"duckdb:///{tmp_path}/x.duckdb"
+    assert create_basic_config(url).validation == "fail"
     with pytest.raises(
         ConfigError, match="`validation` must be one of fail, warn, off, not 'warm'"
     ):
-        create_basic_config(f"duckdb:///{tmp_path}/x.duckdb", validation="warm")
+        create_basic_config(url, validation="warm")
+    (tmp_path / "tabledag.yaml").write_text(
+        "instances:\n"
+        "  __any__:\n"
+        f"    table_store: {{class: tabledag.SQLTableStore, args: {{url: '{url}'}}}}\n"
+        "  lenient: {validation: warn}\n"
+        "  strict: {}\n"
+        "  typo: {validation: of}\n"
+    )
+    file = Config.load(tmp_path)
+    assert file.get("lenient").validation == "warn"
+    assert file.get("strict").validation == "fail"
+    with pytest.raises(ConfigError, match=r"instance 'typo'.*Did you mean 'off'\?"):
+        file.get("typo")
+
+
+# -- parallel engines --------------------------------------------------------------------------
+
+ENGINES = ["threads", "processes", pytest.param("dask", marks=pytest.mark.dask)]
+
+
+@pytest.fixture
+def dask_address() -> str:
+    from . import conftest
+
+    return conftest.dask_address()
+
+
+@pytest.fixture
+def pg(tmp_path: Path) -> Any:
+    target = _make_target("postgres", tmp_path)
+    yield target
+    _release(target)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_workers_validate_with_the_task(
+    pg: StoreTarget, engine_name: str, request: pytest.FixtureRequest
+) -> None:
+    """The plan travels with the task by import path and is read again in the worker, which
+    reads, casts and checks the tables (the driver never holds them): the cast output, the
+    error's text and its failure counts come back from the worker."""
+    from .test_engines import engine
+
+    config = config_for(pg)
+    with Flow("engines") as flow:
+        with Stage("src"):
+            good = vt.people(False)
+            bad = vt.people.with_name("bad_people")(True)
+            vt.make_people(False)
+        with Stage("use"):
+            vt.read_lazy(good)
+        with Stage("use_bad"):
+            failing = vt.read_eager(bad)
+    result = flow.run(config, engine=engine(engine_name, request))
+    assert read_view(config, "use", "read_lazy") == [(5, "Int16", "LazyFrame")]
+    assert column_type(config, "src", "make_people", "age") == "smallint"
+    error = cause(result, failing.call)
+    assert isinstance(error, TableValidationError)
+    assert "task 'read_eager' in stage 'use_bad'" in str(error)
+    assert error.failures == {"src.bad_people": {"age|min": 2, "name|nullability": 1}}
+    assert result.committed == {"src", "use"}
