@@ -233,14 +233,44 @@ def test_an_invalid_output_fails_its_task(
     assert "out" not in result.committed
 
 
-def test_a_return_annotation_on_a_frame_it_cannot_check_is_an_error(db: StoreTarget) -> None:
-    with Flow("outputs") as flow, Stage("out"):
-        call = vt.make_pandas()
+def test_other_input_types_are_checked_on_a_polars_copy(db: StoreTarget) -> None:
+    config = config_for(db)
+    with Flow("other") as flow:
+        with Stage("src"):
+            people = vt.people(False)
+        with Stage("use"):
+            vt.ibis_people(people, 0)
+            vt.pandas_people(people, 0)
+    result = flow.run(config=config)
+    assert result.successful, result.exception
+    assert column_type(config, "use", "ibis_people", "age") == "bigint"  # a query: uncast
+    assert column_type(config, "use", "pandas_people", "age") == "smallint"  # a frame: cast
+    with Flow("other_bad") as flow:
+        with Stage("src"):
+            bad = vt.people(True)
+        with Stage("use"):
+            call = vt.ibis_people(bad, 0)
+    result = flow.run(config=config)
+    error = cause(result, call.call)
+    assert isinstance(error, TableValidationError)
+    assert "input table of parameter 'people' fails validation with Person" in str(error)
+    assert error.failures == {"src.people": {"age|min": 2, "name|nullability": 1}}
+
+
+@pytest.mark.parametrize("task", [vt.ibis_people, vt.pandas_people])
+def test_query_and_pandas_outputs_are_checked(db: StoreTarget, task: Any) -> None:
+    with Flow("other") as flow:
+        with Stage("src"):
+            people = vt.people(False)
+        with Stage("use"):
+            call = task(people, 50)  # ages 30..74 shifted by -50: two negative
     result = flow.run(config=config_for(db))
     error = cause(result, call.call)
-    assert isinstance(error, DeclarationError)
-    assert f"returned {pd.DataFrame.__module__}.DataFrame for table out.make_pandas" in str(error)
-    assert "validates polars frames only" in str(error)
+    assert isinstance(error, TableValidationError)
+    what = "output table (checked as written, uncast)" if task.lazy else "output table"
+    assert f"task {task.name!r} in stage 'use': {what} fails validation with Person" in str(error)
+    assert error.failures == {f"use.{task.name}": {"age|min": 2}}
+    assert "use" not in result.committed
 
 
 # -- collections -------------------------------------------------------------------------------
@@ -308,9 +338,6 @@ def test_wrong_kinds_of_annotation_are_declaration_errors() -> None:
     @materialize(input_type=pd.DataFrame)
     def pandas_lazy(people: dy.LazyFrame[vt.Person]) -> None: ...
 
-    @materialize(input_type=pd.DataFrame)
-    def pandas_bare(people: vt.Person) -> None: ...
-
     @materialize(input_type=pl.DataFrame)
     def eager_lazy(people: dy.LazyFrame[vt.Person]) -> None: ...
 
@@ -332,7 +359,6 @@ def test_wrong_kinds_of_annotation_are_declaration_errors() -> None:
     cases = {
         no_schema: "parameter 'people' is annotated dataframely._typing.LazyFrame without a schema",
         pandas_lazy: "the tables arrive as polars.LazyFrame, but the task declares input_type=",
-        pandas_bare: "annotated Person, which validates polars frames, but the task declares",
         eager_lazy: "is annotated dy.LazyFrame[Person], the tables arrive as polars.LazyFrame",
         collection_in_frame: "where S is a dy.Schema subclass",
         listed_collection: "nests the collection Shop",

@@ -6,7 +6,6 @@ On DuckDB and PostgreSQL. (tests/test_validation.py covers the modes and datafra
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from tabledag import DeclarationError, Flow, Stage, TableValidationError, materialize
@@ -108,9 +107,6 @@ def test_a_colspec_collection_in_and_out(db: StoreTarget) -> None:
 
 
 def test_wrong_kinds_of_colspec_annotation_are_declaration_errors() -> None:
-    @materialize(input_type=pd.DataFrame)
-    def pandas_spec(people: ct.PersonSpec) -> None: ...
-
     @materialize
     def base_spec(people: cs.ColSpec) -> None: ...
 
@@ -118,7 +114,6 @@ def test_wrong_kinds_of_colspec_annotation_are_declaration_errors() -> None:
     def listed(shops: list[ct.ShopSpec]) -> None: ...
 
     cases = {
-        pandas_spec: "annotated PersonSpec, which validates polars frames, but the task declares",
         base_spec: "colspec object ColSpec, which tabledag cannot validate tables with",
         listed: "nests the collection ShopSpec",
     }

@@ -8,6 +8,7 @@ so a test sees the cast and the frame type the annotation implied.
 """
 
 import dataframely as dy
+import ibis
 import pandas as pd
 import polars as pl
 
@@ -108,10 +109,19 @@ def make_pair(bad: bool) -> tuple[dy.DataFrame[Person], pl.DataFrame]:
     return pl.DataFrame(people_rows(bad)), pl.DataFrame(people_rows(True))
 
 
-@materialize(version="1")
-def make_pandas() -> dy.DataFrame[Person]:
-    """A return annotation on a pandas output: tabledag cannot validate it, and says so."""
-    return pd.DataFrame(people_rows(False))
+@materialize(lazy=True, input_type=ibis.Table)
+def ibis_people(people: Person, shift: int) -> Person:
+    """Another input_type: the input is checked on a polars copy and arrives as ibis, uncast;
+    the query's result is checked once the database has written it."""
+    assert isinstance(people, ibis.Table)
+    return people.mutate(age=people.age - shift)
+
+
+@materialize(input_type=pd.DataFrame)
+def pandas_people(people: Person, shift: int) -> Person:
+    """A pandas output under a schema: checked, cast and stored as polars."""
+    assert isinstance(people, pd.DataFrame)
+    return people.assign(age=people["age"] - shift)
 
 
 def shop_rows(bad: bool) -> tuple[dict[str, list], dict[str, list]]:

@@ -83,12 +83,11 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
             record = TaskRecord(work.name, task_key, cached.outputs, inputs)
             return TaskOutcome(FinalTaskState.CACHE_VALID, outputs, record, stored)
 
+    def retrieve(ref: TableRef, as_type: Any) -> Any:
+        return _user(session.retrieve, ref, ref.stage, as_type)
+
     plan = task.validation
     if plan is not None:  # annotated parameters get their own frame type, and are checked
-
-        def retrieve(ref: TableRef, as_type: Any) -> Any:
-            return _user(session.retrieve, ref, ref.stage, as_type)
-
         args, kwargs = _user(
             plan.inputs,
             args,
@@ -105,8 +104,9 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
             for v in (args, kwargs)
         )
     returned = _user(task.fn, *args, **kwargs)
+    pending: dict[str, Any] = {}
     if plan is not None:
-        returned = _user(
+        returned, pending = _user(
             plan.outputs, returned, stage=work.stage, mode=work.validation, where=work.describe()
         )
     structure, tables = collect_tables(session.store, work, returned)
@@ -123,6 +123,16 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         by_table[id(table)] = written.ref
         if written.record.sql is not None and not isinstance(output, Eager):
             outcome.queries[table.name] = written.record.sql
+    if plan is not None and pending:  # queries: checked as the database wrote them
+        new = {s.ref.name: s.ref for s in outcome.stored if not s.hit}
+        _user(
+            plan.check_written,
+            pending,
+            new,
+            retrieve=retrieve,
+            mode=work.validation,
+            where=work.describe(),
+        )
     outcome.outputs = map_tree(structure, lambda t: by_table[id(t)], _is_table)
     outcome.record = TaskRecord(work.name, task_key, values.dumps(outcome.outputs), inputs)
     if task.lazy and outcome.stored and all(s.hit for s in outcome.stored):

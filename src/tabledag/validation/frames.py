@@ -29,11 +29,17 @@ def polars_input_type(declared: Any, label: str, default: Any, fixed: Any = None
         return default
     if declared in _POLARS:
         return declared
-    raise DeclarationError(
-        f"annotated {label}, which validates polars frames, but the task declares "
-        f"input_type={_name(declared)}; use input_type=polars.DataFrame or polars.LazyFrame "
-        f"(or none), or dy.LazyFrame[{label}]"
-    )
+    return None  # another input_type: the check runs on a polars copy
+
+
+def to_polars(value: Any) -> Any:
+    """A pandas or pyarrow frame as a polars DataFrame; None for anything else (SQL)."""
+    module = type(value).__module__.split(".")[0]
+    if module == "pandas" and type(value).__name__ == "DataFrame":
+        return pl.from_pandas(value)
+    if module == "pyarrow" and type(value).__name__ == "Table":
+        return pl.from_arrow(value)
+    return None
 
 
 def table_outcome(failure: Any, valid_rows: int) -> TableOutcome:

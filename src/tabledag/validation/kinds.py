@@ -59,7 +59,15 @@ class Kind(ABC):
     @abstractmethod
     def input_type(self, declared: Any) -> Any:
         """The frame type the task's input tables are read as, given the task's declared
-        `input_type` (None if none); raises `DeclarationError` where they cannot agree."""
+        `input_type` (None if none); None where the check runs on a polars copy and the task
+        gets its declared type; raises `DeclarationError` where they cannot agree."""
+
+    def to_frame(self, value: Any) -> Any:
+        """`value` (an output this kind cannot check as it is) as a frame it can check, or
+        None: then the output is checked once written, read back from the store."""
+        from .frames import to_polars
+
+        return to_polars(value)
 
     @abstractmethod
     def is_frame(self, value: Any) -> bool:

@@ -16,11 +16,11 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import DeclarationError, TableValidationError
-from ..outputs import Table, TableRef
+from ..outputs import Table, TableRef, normalize_name
 from ..tree import map_tree
 from .kinds import Kind, Outcome
 
@@ -65,6 +65,9 @@ class Plan:
     types: dict[str, Any]
     """parameter -> frame type its tables are read as."""
     returns: Shape | None
+    copies: dict[str, Any]
+    """parameter -> polars frame type its tables are checked as, where the task declares
+    another `input_type` (ibis, SQLAlchemy, pandas...): the task gets its type, uncast."""
 
     def inputs(
         self,
@@ -88,8 +91,8 @@ class Plan:
                 if default is not None:
                     value = map_tree(value, lambda ref: retrieve(ref, default), _is_ref)
             else:
-                as_type = self.types[name]
-                context = _Context(self, name, mode, where, retrieve, as_type)
+                as_type, copy = self.types[name], self.copies.get(name)
+                context = _Context(self, name, mode, where, retrieve, as_type, copy)
                 var = self.signature.parameters[name].kind in _VARIADIC
                 value = context.apply(
                     Each(shape) if var and isinstance(shape, Kind) else shape, value
@@ -97,11 +100,37 @@ class Plan:
             bound.arguments[name] = value
         return bound.args, bound.kwargs
 
-    def outputs(self, returned: Any, *, stage: str, mode: str, where: str) -> Any:
-        """What the task returned, checked (and cast) by its return annotation."""
+    def outputs(
+        self, returned: Any, *, stage: str, mode: str, where: str
+    ) -> tuple[Any, dict[str, Kind]]:
+        """What the task returned, checked (and cast) by its return annotation, and the
+        tables to check once written (table name -> kind): queries, which only the database
+        can run."""
         if self.returns is None or (mode == "off" and not _has_collection(self.returns)):
-            return returned
-        return _Outputs(self, stage, mode, where).visit(self.returns, returned, ())
+            return returned, {}
+        outputs = _Outputs(self, stage, mode, where)
+        return outputs.visit(self.returns, returned, ()), outputs.pending
+
+    def check_written(
+        self,
+        pending: dict[str, Kind],
+        written: Mapping[str, TableRef],
+        *,
+        retrieve: Callable[[TableRef, Any], Any],
+        mode: str,
+        where: str,
+    ) -> None:
+        """Check outputs as written (read back as polars); `written` holds the tables this
+        run wrote (a cache hit was checked when it was written)."""
+        for name, kind in pending.items():
+            ref = written.get(name)
+            if ref is None:
+                continue
+            data = retrieve(ref, kind.input_type(None))
+            outcome = kind.check(data, _label(ref), cast_to=None)
+            if outcome.failed:
+                what = "output table (checked as written, uncast)"
+                _settle(outcome, kind, mode, where, self.task, what, go_on=False)
 
 
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
@@ -141,13 +170,16 @@ def read_annotations(fn: Callable[..., Any], task: str, input_type: Any) -> Plan
         return None
     signature = inspect.signature(fn)
     types_: dict[str, Any] = {}
+    copies: dict[str, Any] = {}
     for name, shape in params.items():
         kind = _single_kind(shape, f"task {task!r}: parameter {name!r}")
         try:
             types_[name] = kind.input_type(input_type)
         except DeclarationError as error:
             raise DeclarationError(f"task {task!r}: parameter {name!r} is {error}") from None
-    return Plan(task, signature, params, types_, returns)
+        if types_[name] is None:  # e.g. input_type=ibis.Table: check a polars copy
+            types_[name], copies[name] = input_type, kind.input_type(None)
+    return Plan(task, signature, params, types_, returns, copies)
 
 
 def _resolve(annotation: Any, fn: Callable[..., Any], where: str) -> Any:
@@ -265,6 +297,8 @@ class _Context:
     where: str
     retrieve: Callable[[TableRef, Any], Any]
     as_type: Any
+    copy: Any = None
+    """The polars type a table is checked as when the task gets another type (`as_type`)."""
 
     def apply(self, shape: Shape | None, value: Any) -> Any:
         if shape is None:
@@ -285,20 +319,29 @@ class _Context:
         return self.one(shape, value)
 
     def one(self, kind: Kind, ref: TableRef) -> Any:
+        if self.copy is not None:  # check a polars copy; the task gets its own type, uncast
+            if self.mode != "off":
+                copy = self.retrieve(ref, self.copy)
+                self.settle(kind, kind.check(copy, _label(ref), cast_to=self.copy))
+            return self.retrieve(ref, self.as_type)
         data = self.retrieve(ref, self.as_type)
         if self.mode == "off":
             return data
         return self.settle(kind, kind.check(data, _label(ref), cast_to=self.as_type))
 
     def collection(self, kind: Kind, value: Any) -> Any:
-        if not isinstance(value, Mapping) or not all(
-            isinstance(v, TableRef) for v in value.values()
-        ):
+        refs = kind.members(value) if not isinstance(value, TableRef) else None
+        if not refs or not all(isinstance(v, TableRef) for v in refs.values()):
             raise self.not_tables(kind, value)
-        data = {m: self.retrieve(ref, self.as_type) for m, ref in value.items()}
+        tables = {m: _label(ref) for m, ref in refs.items()}
+        if self.copy is not None:  # members checked as polars copies; the task gets its types
+            if self.mode != "off":
+                copies = {m: self.retrieve(ref, self.copy) for m, ref in refs.items()}
+                self.settle(kind, kind.check(copies, tables, cast_to=self.copy))
+            return map_tree(value, lambda ref: self.retrieve(ref, self.as_type), _is_ref)
+        data = {m: self.retrieve(ref, self.as_type) for m, ref in refs.items()}
         if self.mode == "off":
             return data
-        tables = {m: _label(ref) for m, ref in value.items()}
         return kind.wrap(self.settle(kind, kind.check(data, tables, cast_to=self.as_type)))
 
     def settle(self, kind: Kind, outcome: Outcome) -> Any:
@@ -324,7 +367,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _settle(outcome: Outcome, kind: Kind, mode: str, where: str, task: str, what: str) -> Any:
+def _settle(
+    outcome: Outcome, kind: Kind, mode: str, where: str, task: str, what: str, go_on: bool = True
+) -> Any:
     """Fail, or log and go on, for a check that found invalid rows or columns."""
     lines = [f"{where}: {what} fails validation with {kind.label}:"]
     failures: dict[str, dict[str, int]] = {}
@@ -343,10 +388,9 @@ def _settle(outcome: Outcome, kind: Kind, mode: str, where: str, task: str, what
         if result.examples:
             lines.append("  first invalid rows:\n" + result.examples)
     if mode == "warn":
-        logger.warning(
-            "%s\n(validation: warn, so the task goes on with every row)", "\n".join(lines)
-        )
-        return outcome.lenient()
+        then = "the task goes on with every row" if go_on else "the table is kept as written"
+        logger.warning("%s\n(validation: warn, so %s)", "\n".join(lines), then)
+        return outcome.lenient() if go_on else None
     lines.append(
         "Fix the data or the schema; `validation: warn` in the instance's config logs this "
         "and goes on instead"
@@ -360,6 +404,8 @@ class _Outputs:
     stage: str
     mode: str
     where: str
+    pending: dict[str, Kind] = field(default_factory=dict)
+    """Outputs only the database can produce (queries): checked once written."""
 
     def visit(self, shape: Shape | None, value: Any, path: tuple[Any, ...]) -> Any:
         if shape is None or isinstance(value, TableRef):
@@ -395,20 +441,19 @@ class _Outputs:
         """The table's name as the runner will give it (see `core.execute.collect_tables`)."""
         if isinstance(value, Table) and value.name is not None:
             return value.name
-        return "_".join([self.plan.task, *(str(p) for p in path)])
+        return normalize_name("_".join([self.plan.task, *(str(p) for p in path)]))
 
     def one(self, kind: Kind, value: Any, path: tuple[Any, ...]) -> Any:
         table = value if isinstance(value, Table) else None
         frame = table.obj if table is not None else value
-        if not kind.is_frame(frame):
-            raise DeclarationError(
-                f"{self.where} returned {type(frame).__module__}.{type(frame).__qualname__} "
-                f"for table {self.stage}.{self.name(value, path)}, but its return annotation "
-                f"{kind.label} validates polars frames only: return a polars DataFrame or "
-                "LazyFrame, or remove the annotation"
-            )
         if self.mode == "off":
             return value
+        if not kind.is_frame(frame):
+            converted = kind.to_frame(frame)  # pandas, pyarrow: checked and stored as polars
+            if converted is None:  # a query: checked once the database has run it
+                self.pending[self.name(value, path)] = kind
+                return value
+            frame = converted
         label = f"{self.stage}.{self.name(value, path)}"
         outcome = kind.check(frame, label, cast_to=None)
         checked = outcome.valid if not outcome.failed else self.settle(kind, outcome)
@@ -426,6 +471,17 @@ class _Outputs:
         frames = {m: (v.obj if isinstance(v, Table) else v) for m, v in members.items()}
         if self.mode == "off":
             return members
+        for m, frame in list(frames.items()):
+            if not kind.is_frame(frame):
+                converted = kind.to_frame(frame)
+                if converted is None:
+                    raise DeclarationError(
+                        f"{self.where} returned {type(frame).__module__}."
+                        f"{type(frame).__qualname__} as member {m!r} of the collection "
+                        f"{kind.label}, which tabledag checks on frames only: return polars "
+                        "(or pandas / pyarrow) frames for its members"
+                    )
+                frames[m] = converted
         labels = {m: f"{self.stage}.{self.name(members[m], (*path, m))}" for m in frames}
         outcome = kind.check(frames, labels, cast_to=None)
         checked = outcome.valid if not outcome.failed else self.settle(kind, outcome)
