@@ -3,6 +3,8 @@ tests/test_validation_colspec.py (module-level: they pickle by import path). No
 `from __future__ import annotations`: colspec collections need their annotations as objects.
 """
 
+from dataclasses import dataclass
+
 import polars as pl
 import pydiverse.colspec as cs
 
@@ -31,6 +33,16 @@ class ShopSpec(cs.Collection):
     def ordered_something(self) -> pl.LazyFrame:
         """Every person has at least one order."""
         return self.people.join(self.orders, on="id", how="semi")
+
+
+@dataclass
+class ShopData(cs.Collection):
+    """A collection as a dataclass (pipedag's realistic pipeline): built while the flow is
+    declared, from task outputs, and passed to a task as one argument."""
+
+    people: PersonSpec
+    orders: OrderSpec
+    extra: OrderSpec | None = None
 
 
 @materialize(version="1")
@@ -80,3 +92,16 @@ def read_shop(shop: ShopSpec) -> pl.DataFrame:
 def make_shop(bad: bool) -> ShopSpec:
     persons, orders = shop_rows(bad)
     return {"people": pl.DataFrame(persons), "orders": pl.DataFrame(orders)}
+
+
+@materialize(version="1")
+def orders(bad: bool) -> pl.DataFrame:
+    return pl.DataFrame(shop_rows(bad)[1])
+
+
+@materialize
+def read_shop_data(shop: ShopData) -> pl.DataFrame:
+    assert isinstance(shop, ShopData)
+    assert shop.extra is None
+    people, orders = shop.people.lazy().collect(), shop.orders.lazy().collect()
+    return pl.DataFrame({"people": [people.height], "orders": [orders.height]})

@@ -121,3 +121,26 @@ def test_wrong_kinds_of_colspec_annotation_are_declaration_errors() -> None:
         with pytest.raises(DeclarationError) as caught, Flow("declare"), Stage("src"):
             task(ct.people(False))
         assert message in str(caught.value), (task, str(caught.value))
+
+
+def test_a_dataclass_collection_built_while_declaring(db: StoreTarget) -> None:
+    """pipedag's realistic pipeline builds its colspec collection from task outputs while
+    declaring the flow and passes it whole; an optional member left out stays None."""
+    config = config_for(db)
+    with Flow("colspec") as flow:
+        with Stage("src"):
+            shop = ct.ShopData(people=ct.people(False), orders=ct.orders(False))
+            bad = ct.ShopData(
+                people=ct.people.with_name("bad_people")(False),
+                orders=ct.orders.with_name("bad_orders")(True),
+            )
+        with Stage("use"):
+            ct.read_shop_data(shop)
+        with Stage("use_bad"):
+            failing = ct.read_shop_data.with_name("read_bad")(bad)
+    result = flow.run(config=config)
+    assert read_view(config, "use", "read_shop_data") == [(5, 4)]
+    error = cause(result, failing.call)
+    assert isinstance(error, TableValidationError)
+    assert error.failures == {"src.bad_orders": {"amount|min": 1}}
+    assert "table src.bad_orders: 1 of 3 rows invalid" in str(error)
