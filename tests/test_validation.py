@@ -90,6 +90,7 @@ def test_each_input_annotation_reads_casts_and_passes(db: StoreTarget) -> None:
             vt.read_bare_lazy(people)
             vt.read_mixed(people, people)
             vt.read_list([people, people])
+            vt.read_many(people, people, people)
     result = flow.run(config=config)
     assert result.successful, result.exception
     assert column_type(config, "src", "people", "age") == "bigint"  # stored as written
@@ -100,6 +101,7 @@ def test_each_input_annotation_reads_casts_and_passes(db: StoreTarget) -> None:
         "read_bare_lazy": (5, "Int16", "LazyFrame"),
         "read_mixed": (5, "Int16", "LazyFrame"),
         "read_list": (10, "Int16", "list"),
+        "read_many": (15, "Int16", "varargs"),
     }
     for table, row in expected.items():
         assert read_view(config, "use", table) == [row], table

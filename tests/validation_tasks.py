@@ -92,6 +92,12 @@ def read_list(people: list[dy.LazyFrame[Person]]) -> pl.DataFrame:
     return _report(pl.concat([p.collect() for p in people]), "list")
 
 
+@materialize
+def read_many(*people: dy.LazyFrame[Person]) -> pl.DataFrame:
+    """A variadic parameter: its annotation is each argument's."""
+    return _report(pl.concat([p.collect() for p in people]), "varargs")
+
+
 @materialize(version="1")
 def make_people(bad: bool) -> dy.DataFrame[Person]:
     """A return annotation: the output is validated and stored cast (`age` as Int16)."""

@@ -93,10 +93,13 @@ class Plan:
             else:
                 as_type, copy = self.types[name], self.copies.get(name)
                 context = _Context(self, name, mode, where, retrieve, as_type, copy)
-                var = self.signature.parameters[name].kind in _VARIADIC
-                value = context.apply(
-                    Each(shape) if var and isinstance(shape, Kind) else shape, value
-                )
+                variadic = self.signature.parameters[name].kind
+                if variadic is inspect.Parameter.VAR_POSITIONAL:  # the shape of each one
+                    value = tuple(context.apply(shape, v) for v in value)
+                elif variadic is inspect.Parameter.VAR_KEYWORD:
+                    value = {k: context.apply(shape, v) for k, v in value.items()}
+                else:
+                    value = context.apply(shape, value)
             bound.arguments[name] = value
         return bound.args, bound.kwargs
 
@@ -131,9 +134,6 @@ class Plan:
             if outcome.failed:
                 what = "output table (checked as written, uncast)"
                 _settle(outcome, kind, mode, where, self.task, what, go_on=False)
-
-
-_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
 
 def _is_ref(value: Any) -> bool:
