@@ -33,7 +33,9 @@ still read as the frame type the annotation names."""
 
 _FAMILIES = {"dataframely": "dataframely", "pydiverse.colspec": "colspec"}
 """Top-level module of a recognised annotation -> the tabledag.validation module reading it."""
-_NAMED = re.compile(r"\b(dy|dataframely|cs|colspec)\.|ColSpec|Collection|\w*Schema\b")
+_NAMED = re.compile(
+    r"\b(dy|dataframely|cs|colspec)\.|(?<![\w.])\w*(Schema|ColSpec|Spec)\b|(?<![\w.])\w+Collection\b"
+)
 """An annotation string that, unresolved, may name a schema: it must resolve."""
 
 
