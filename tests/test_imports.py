@@ -35,6 +35,7 @@ PUBLIC_NAMES = {
     "TableHook",
     "TabledagError",
     "TaskFailedError",
+    "TableValidationError",
     "UnsupportedTypeError",
     "create_basic_config",
     "materialize",
@@ -46,7 +47,7 @@ PUBLIC_NAMES = {
     "WorkerDiedError",
 }
 
-HEAVY = ["pandas", "polars", "duckdb", "ibis"]
+HEAVY = ["pandas", "polars", "duckdb", "ibis", "dataframely", "pydiverse.colspec"]
 
 
 def test_import_loads_no_heavy_library() -> None:

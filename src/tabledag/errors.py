@@ -7,6 +7,7 @@
   + ConfigError (ValueError)         tabledag.yaml or a config argument is wrong
   + HookError (TypeError)            no table hook can write or read an object of this type
   + TaskFailedError                  a task raised or returned something unusable (wraps the cause)
+  + TableValidationError (ValueError)  a table fails the schema its task's annotation names
   + StoreError                       the database refused or lost something
     - StoreConnectionError           the database cannot be reached or opened
     - UnsupportedTypeError (TypeError)  a column type this store cannot hold
@@ -48,6 +49,18 @@ class TaskFailedError(TabledagError):
         super().__init__(message)
         self.task = task
         self.stage = stage
+
+
+class TableValidationError(TabledagError, ValueError):
+    """A task's input or output table fails the dataframely / colspec schema its annotation
+    names. `failures` maps each table (`stage.table`) to its failed rules and row counts."""
+
+    def __init__(
+        self, message: str, *, task: str = "", failures: dict[str, dict[str, int]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.task = task
+        self.failures = failures or {}
 
 
 class StoreError(TabledagError):

@@ -64,6 +64,7 @@ INSTANCE_KEYS = (
     "fail_fast",
     "lock_timeout",
     "orchestration",
+    "validation",
     "attrs",
 )
 TABLE_STORE_KEYS = ("class", "args")
@@ -78,6 +79,8 @@ class Config:
     `lock_timeout`: seconds to wait for another run's lock; `None` leaves it to the store.
     `orchestration`: the engine that runs tasks (`tabledag.engines`): `{class: ..., args: ...}`
         or a short name (`threads`, `processes`, `dask`); default sequential.
+    `validation`: what a table failing its task's dataframely / colspec annotation does:
+        `fail` (default: the task fails), `warn` (logged, the task goes on) or `off`.
     `attrs`: free-form values for the user's own code; tabledag does not read them.
     """
 
@@ -88,10 +91,12 @@ class Config:
     lock_timeout: float | None = None
     orchestration: Any = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    validation: str = "fail"
 
     def __post_init__(self) -> None:
         where = f"the config of instance {self.instance_id!r}"
         _check_settings(self.fail_fast, self.lock_timeout, self.attrs, where)
+        _check_validation(self.validation, where)
         if self.orchestration is not None:
             from ..engines import engine_from_spec
 
@@ -134,6 +139,7 @@ def create_basic_config(
     lock_timeout: float | None = None,
     orchestration: Any = None,
     attrs: dict[str, Any] | None = None,
+    validation: str = "fail",
     **store_args: Any,
 ) -> Config:
     """A config for one SQL database, in code: `create_basic_config("duckdb:///x.duckdb")`.
@@ -148,6 +154,7 @@ def create_basic_config(
         lock_timeout=lock_timeout,
         orchestration=orchestration,
         attrs={} if attrs is None else attrs,
+        validation=validation,
     )
 
 
@@ -162,6 +169,15 @@ def _check_settings(fail_fast: Any, lock_timeout: Any, attrs: Any, where: str) -
         )
     if not isinstance(attrs, dict):
         raise ConfigError(f"{where}: `attrs` must be a mapping, not {type(attrs).__name__}")
+
+
+def _check_validation(validation: Any, where: str) -> None:
+    modes = ("fail", "warn", "off")  # tabledag.validation.MODES, without importing it here
+    if validation not in modes:
+        hint = _did_you_mean(str(validation), modes)
+        raise ConfigError(
+            f"{where}: `validation` must be one of {', '.join(modes)}, not {validation!r}.{hint}"
+        )
 
 
 def _is_seconds(value: Any) -> bool:
@@ -198,7 +214,7 @@ class ConfigFile:
             raise ConfigError(f"{where} needs `table_store: {{class: ..., args: ...}}`")
         settings = {
             k: merged[k]
-            for k in ("fail_fast", "lock_timeout", "orchestration", "attrs")
+            for k in ("fail_fast", "lock_timeout", "orchestration", "attrs", "validation")
             if k in merged
         }
         settings.setdefault("attrs", {})

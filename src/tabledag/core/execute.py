@@ -40,6 +40,8 @@ class TaskWork:
     force: str | None
     run: StageRun
     """The stage's run as the driver knew it when the task started (read only here)."""
+    validation: str = "fail"
+    """What a failed annotation check does: `fail`, `warn` or `off` (the config's setting)."""
 
     def describe(self) -> str:
         return f"task {self.name!r} in stage {self.stage!r}"
@@ -82,13 +84,32 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
             record = TaskRecord(work.name, task_key, cached.outputs, inputs)
             return TaskOutcome(FinalTaskState.CACHE_VALID, outputs, record, stored)
 
-    if task.input_type is not None:
+    def retrieve(ref: TableRef, as_type: Any) -> Any:
+        return _user(session.retrieve, ref, ref.stage, as_type)
+
+    plan = task.validation
+    if plan is not None:  # annotated parameters get their own frame type, and are checked
+        args, kwargs = _user(
+            plan.inputs,
+            args,
+            kwargs,
+            retrieve=retrieve,
+            default=task.input_type,
+            mode=work.validation,
+            where=work.describe(),
+        )
+    elif task.input_type is not None:
         as_type = task.input_type
         args, kwargs = (
             map_tree(v, lambda ref: _user(session.retrieve, ref, ref.stage, as_type), _is_ref)
             for v in (args, kwargs)
         )
     returned = _user(task.fn, *args, **kwargs)
+    pending: dict[str, Any] = {}
+    if plan is not None:
+        returned, pending = _user(
+            plan.outputs, returned, stage=work.stage, mode=work.validation, where=work.describe()
+        )
     structure, tables = collect_tables(session.store, work, returned)
     values.dumps(map_tree(structure, lambda t: TableRef("", "", ""), _is_table))  # storable?
 
@@ -103,6 +124,16 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         by_table[id(table)] = written.ref
         if written.record.sql is not None and not isinstance(output, Eager):
             outcome.queries[table.name] = written.record.sql
+    if plan is not None and pending:  # queries: checked as the database wrote them
+        new = {s.ref.name: s.ref for s in outcome.stored if not s.hit}
+        _user(
+            plan.check_written,
+            pending,
+            new,
+            retrieve=retrieve,
+            mode=work.validation,
+            where=work.describe(),
+        )
     outcome.outputs = map_tree(structure, lambda t: by_table[id(t)], _is_table)
     outcome.record = TaskRecord(work.name, task_key, values.dumps(outcome.outputs), inputs)
     if task.lazy and outcome.stored and all(s.hit for s in outcome.stored):

@@ -64,6 +64,7 @@ def run_flow(
     chosen = SequentialEngine() if spec is None else engine_from_spec(spec)
     runner = _Runner(flow, Result(config), uuid.uuid4().hex if ignore_cache else None, fail_fast)
     runner.progress = progress
+    runner.validation = str(getattr(config, "validation", "fail"))
     try:
         store = config.store
         chosen.check(config)
@@ -97,6 +98,8 @@ class _Runner:
         """None, or a token unique to this run that changes every cache key (ignore_cache)."""
         self.fail_fast = fail_fast
         self.progress: Progress | None = None
+        self.validation = "fail"
+        """What a failed annotation check does (the config's `validation`)."""
         self.stages = [s for s in flow.stages if s.tasks]
         self.calls = [c for s in self.stages for c in s.tasks]
         self.position = {c: i for i, c in enumerate(self.calls)}
@@ -169,6 +172,7 @@ class _Runner:
                 self._resolve(call.kwargs),
                 self.force,
                 run if self.executor.inline else _snapshot(run),
+                self.validation,
             )
             self._event(call, "RUNNING")
             future = self.executor.submit(execute_task, work)

@@ -13,6 +13,7 @@ from ..outputs import RawSql, Table, normalize_name
 from ..tree import iter_tree, map_tree
 
 if TYPE_CHECKING:
+    from ..validation import Plan
     from .flow import Stage
 
 
@@ -46,6 +47,14 @@ class MaterializingTask:
                     "use one of ibis.Table, sqlalchemy.Table, pyarrow.Table, pandas.DataFrame, "
                     "polars.DataFrame, polars.LazyFrame, str, or register a TableHook for it"
                 )
+
+    @functools.cached_property
+    def validation(self) -> Plan | None:
+        """What the task's dataframely / colspec annotations ask for (None if none does):
+        read once, when the task is first used in a flow (and again in each worker)."""
+        from ..validation import read_annotations
+
+        return read_annotations(self.fn, self.name, self.input_type)
 
     def with_name(self, name: str) -> MaterializingTask:
         """The same task under another name (to call it twice in one stage)."""
@@ -149,6 +158,7 @@ class TaskCall:
 
     def __post_init__(self) -> None:
         self.name = self.task.name
+        _ = self.task.validation  # an annotation tabledag cannot honour fails here
         self.upstream = []
         for ref in iter_refs((self.args, self.kwargs)):
             if ref.call.stage.flow is not self.stage.flow:
