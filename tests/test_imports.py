@@ -44,6 +44,8 @@ PUBLIC_NAMES = {
     "DaskEngine",
     "TaskEvent",
     "WorkerDiedError",
+    "TableOptionsError",
+    "ParquetTableCache",
 }
 
 HEAVY = ["pandas", "polars", "duckdb", "ibis"]

@@ -24,6 +24,7 @@ _EXPORTS = {
     "SQLTableStore": "tabledag.stores.sql",
     "ParquetTableStore": "tabledag.stores.parquet",
     "ArrowTableStore": "tabledag.stores.memory",
+    "ParquetTableCache": "tabledag.stores.table_cache",
     "TableHook": "tabledag.hooks.base",
     "CanMatResult": "tabledag.hooks.base",
     "CanRetResult": "tabledag.hooks.base",
@@ -37,6 +38,7 @@ _EXPORTS = {
     "StoreConnectionError": "tabledag.errors",
     "UnsupportedTypeError": "tabledag.errors",
     "CommitError": "tabledag.errors",
+    "TableOptionsError": "tabledag.errors",
     "LockError": "tabledag.errors",
     "WorkerDiedError": "tabledag.errors",
     "SequentialEngine": "tabledag.engines",
@@ -79,6 +81,7 @@ if TYPE_CHECKING:
         StoreConnectionError,
         StoreError,
         TabledagError,
+        TableOptionsError,
         TaskFailedError,
         UnsupportedTypeError,
         WorkerDiedError,
@@ -88,3 +91,4 @@ if TYPE_CHECKING:
     from .stores.memory import ArrowTableStore
     from .stores.parquet import ParquetTableStore
     from .stores.sql import SQLTableStore
+    from .stores.table_cache import ParquetTableCache

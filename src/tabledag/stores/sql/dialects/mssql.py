@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 import sqlglot.dialects
@@ -37,6 +37,11 @@ class MSSQL(Dialect):
     extra = "mssql"
     drivers = ("pyodbc",)
     args = {"driver": str}
+    materialization_keys = {"columnstore": bool}
+    """`columnstore: true`: a clustered columnstore index once the rows are in (the table is
+    stored by column, compressed: for tables that are scanned, not looked up)."""
+    alter_type_using = False
+    not_null_needs_type = True
 
     def create_table(self, target: exp.Table, columns: Sequence[exp.ColumnDef]) -> list[exp.Expr]:
         sized = []
@@ -64,6 +69,34 @@ class MSSQL(Dialect):
             select = select.from_(query.subquery(exp.TableAlias(this=ident("q"))))
         select.set("into", exp.Into(this=target))
         return [select]
+
+    def empty_table_as(self, target: exp.Table, sql: str) -> list[exp.Expr]:
+        """`SELECT * INTO target FROM (... WHERE 1 = 0)`; a CTE is parsed, as in
+        `create_table_as`, so that it moves in front."""
+        if not _STARTS_WITH_CTE.match(sql):
+            return super().empty_table_as(target, sql)
+        query = sqlglot.parse_one(sql, read=self.sqlglot)
+        assert isinstance(query, exp.Query)
+        empty = exp.select("*").from_(query.subquery(exp.TableAlias(this=ident("q"))))
+        return self.create_table_as(target, empty.where("1 = 0"))
+
+    def insert_from(self, target: exp.Table, sql: str) -> list[exp.Expr]:
+        """A CTE is parsed: T-SQL wants it in front of the INSERT."""
+        if not _STARTS_WITH_CTE.match(sql):
+            return super().insert_from(target, sql)
+        query = sqlglot.parse_one(sql, read=self.sqlglot)
+        return [exp.Insert(this=target, expression=query)]
+
+    def after_create(
+        self, target: exp.Table, details: dict[str, Any], index_name: str
+    ) -> list[exp.Expr]:
+        """sqlglot parses `CREATE CLUSTERED COLUMNSTORE INDEX` but drops `COLUMNSTORE`, so it
+        is a command here."""
+        if not details.get("columnstore"):
+            return []
+        name, on = self.render(ident(index_name)), self.render(target)
+        index = f"CLUSTERED COLUMNSTORE INDEX {name} ON {on}"
+        return [exp.Command(this="CREATE", expression=index)]
 
     def list_tables(self, schema: str) -> exp.Query:
         return _capitals(super().list_tables(schema))
