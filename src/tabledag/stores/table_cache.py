@@ -93,7 +93,13 @@ class ParquetTableCache:
                 prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
             )
             os.close(handle)
-            pq.write_table(data.replace_schema_metadata(metadata), temporary)
+            # Arrow's own list field names (`item`), so that a list column reads back as the
+            # database gave it, not with parquet's `element`.
+            pq.write_table(
+                data.replace_schema_metadata(metadata),
+                temporary,
+                use_compliant_nested_type=False,
+            )
             os.replace(temporary, path)
             temporary = None
         except Exception as error:  # the cache is an optimisation: never fail a run for it
