@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from tabledag import ConfigError, Flow, Stage, Table, materialize
+from tabledag import ConfigError, DeclarationError, Flow, Stage, Table, materialize
 from tests import dbutil
 
 DATABASES = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -242,8 +242,6 @@ def test_a_store_without_database_tables_refuses_column_options(target) -> None:
 
 
 def test_table_checks_its_options_when_declared() -> None:
-    from tabledag import DeclarationError
-
     with pytest.raises(DeclarationError, match="both nullable and non_nullable"):
         Table(FRAME, nullable=["id", "name"], non_nullable=["name"])
     with pytest.raises(DeclarationError, match="type_map must map column names"):
@@ -251,3 +249,24 @@ def test_table_checks_its_options_when_declared() -> None:
     with pytest.raises(DeclarationError, match="materialization_details names an option set"):
         Table(FRAME, materialization_details={"unlogged": True})  # type: ignore[arg-type]
     assert Table(FRAME, nullable=[]).nullable == ()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_kind", ["postgres"], indirect=True)
+def test_a_stage_chooses_the_option_set_of_its_tables(target) -> None:
+    """Table over Stage over the store's default, as in pipedag."""
+    details = {"__any__": {}, "fast": {"unlogged": True}, "safe": {"unlogged": False}}
+    with Flow("stage_options") as flow:
+        with Stage("raw", materialization_details="fast"):
+            src = frame_task()()
+            frame_task(materialization_details="safe").with_name("kept")()
+        with Stage("derived"):
+            lazy_task()(src)
+    result = flow.run(config=target.config(materialization_details=details))
+    assert result.successful, result.exception
+    config = target.config()
+    assert persistence(config, "raw", "frame") == "u"
+    assert persistence(config, "raw", "kept") == "p"
+    assert persistence(config, "derived", "lazy") == "p"
+    with pytest.raises(DeclarationError, match="names an option set"):
+        Stage("x", materialization_details=True)  # type: ignore[arg-type]

@@ -169,6 +169,7 @@ class _Runner:
                 self._resolve(call.kwargs),
                 self.force,
                 run if self.executor.inline else _snapshot(run),
+                call.stage.materialization_details,
             )
             self._event(call, "RUNNING")
             future = self.executor.submit(execute_task, work)
