@@ -45,6 +45,8 @@ PUBLIC_NAMES = {
     "DaskEngine",
     "TaskEvent",
     "WorkerDiedError",
+    "TableOptionsError",
+    "ParquetTableCache",
 }
 
 HEAVY = ["pandas", "polars", "duckdb", "ibis", "dataframely", "pydiverse.colspec"]

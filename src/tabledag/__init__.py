@@ -24,6 +24,7 @@ _EXPORTS = {
     "SQLTableStore": "tabledag.stores.sql",
     "ParquetTableStore": "tabledag.stores.parquet",
     "ArrowTableStore": "tabledag.stores.memory",
+    "ParquetTableCache": "tabledag.stores.table_cache",
     "TableHook": "tabledag.hooks.base",
     "CanMatResult": "tabledag.hooks.base",
     "CanRetResult": "tabledag.hooks.base",
@@ -38,6 +39,7 @@ _EXPORTS = {
     "StoreConnectionError": "tabledag.errors",
     "UnsupportedTypeError": "tabledag.errors",
     "CommitError": "tabledag.errors",
+    "TableOptionsError": "tabledag.errors",
     "LockError": "tabledag.errors",
     "WorkerDiedError": "tabledag.errors",
     "SequentialEngine": "tabledag.engines",
@@ -84,6 +86,7 @@ if TYPE_CHECKING:
         StoreConnectionError,
         StoreError,
         TabledagError,
+        TableOptionsError,
         TableValidationError,
         TaskFailedError,
         UnsupportedTypeError,
@@ -96,3 +99,4 @@ if TYPE_CHECKING:
     from .stores.memory import ArrowTableStore
     from .stores.parquet import ParquetTableStore
     from .stores.sql import SQLTableStore
+    from .stores.table_cache import ParquetTableCache

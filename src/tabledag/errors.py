@@ -38,6 +38,11 @@ class ConfigError(TabledagError, ValueError):
     """The configuration is missing, unreadable or inconsistent."""
 
 
+class TableOptionsError(DeclarationError):
+    """A table's options do not fit the table or its store (a column the table lacks, an
+    option set the store's config does not define)."""
+
+
 class HookError(TabledagError, TypeError):
     """No registered table hook can materialize or retrieve the given type."""
 

@@ -8,7 +8,7 @@ can change what another part holds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,12 +25,28 @@ class Table:
         name: the table's name in its stage (defaults to the task's name).
         primary_key: column(s) to declare as primary key after writing.
         indexes: lists of columns to index after writing.
+        type_map: column -> SQL type the column gets (a type string such as "VARCHAR(20)"
+            or "DECIMAL(12, 2)", parsed by sqlglot in the store's dialect, a sqlglot
+            `DataType`, or a SQLAlchemy type); columns not named keep the type the store
+            chooses.
+        nullable: the columns that may hold NULL; every other column is made NOT NULL.
+        non_nullable: the columns made NOT NULL; every other column may hold NULL. Given
+            together, the two lists must not overlap, and columns in neither may hold NULL.
+        materialization_details: the name of an option set in the store's
+            `materialization_details` config (e.g. unlogged tables on Postgres); default: the
+            store's `default_materialization_details`.
+
+    All of these are part of the output's cache key: changing one writes the table again.
     """
 
     obj: Any = None
     name: str | None = None
     primary_key: str | Sequence[str] | None = None
     indexes: Sequence[Sequence[str]] | None = None
+    type_map: Mapping[str, Any] | None = None
+    nullable: str | Sequence[str] | None = None
+    non_nullable: str | Sequence[str] | None = None
+    materialization_details: str | None = None
 
     def __post_init__(self) -> None:
         if self.name is not None:
@@ -46,6 +62,32 @@ class Table:
                 )
             indexes = tuple(_column_list(i, self.name, "indexes") for i in self.indexes)
             object.__setattr__(self, "indexes", indexes)
+        if self.type_map is not None:
+            if not isinstance(self.type_map, Mapping) or not all(
+                isinstance(c, str) and c for c in self.type_map
+            ):
+                raise DeclarationError(
+                    f"table {self.name!r}: type_map must map column names to SQL types, e.g. "
+                    f"{{'id': 'BIGINT'}}, got {self.type_map!r}"
+                )
+            object.__setattr__(self, "type_map", dict(self.type_map))
+        for what in ("nullable", "non_nullable"):
+            value = getattr(self, what)
+            if value is not None:
+                object.__setattr__(self, what, _column_list(value, self.name, what, empty=True))
+        if self.nullable is not None and self.non_nullable is not None:
+            both = sorted(set(self.nullable) & set(self.non_nullable))
+            if both:
+                raise DeclarationError(
+                    f"table {self.name!r}: column(s) {', '.join(map(repr, both))} are in both "
+                    "nullable and non_nullable; name each column in one of them"
+                )
+        details = self.materialization_details
+        if details is not None and (not isinstance(details, str) or not details):
+            raise DeclarationError(
+                f"table {self.name!r}: materialization_details names an option set of the "
+                f"store's config (a string), got {details!r}"
+            )
 
     def with_name(self, name: str) -> Table:
         """The same output under another name."""
@@ -89,10 +131,12 @@ def normalize_name(name: str) -> str:
     return name.strip().casefold()
 
 
-def _column_list(columns: Any, table: str | None, what: str) -> tuple[str, ...]:
+def _column_list(
+    columns: Any, table: str | None, what: str, *, empty: bool = False
+) -> tuple[str, ...]:
     if isinstance(columns, str):
         columns = [columns]
-    if not isinstance(columns, Sequence) or not columns:
+    if not isinstance(columns, Sequence) or not (columns or empty):
         raise DeclarationError(f"table {table!r}: {what} needs column names, got {columns!r}")
     if not all(isinstance(c, str) and c for c in columns):
         raise DeclarationError(

@@ -13,8 +13,11 @@ must change whenever the data could, and only then:
 - `eager_key`: stage, table name, data digest, force token, table options. Changes when the
   data changes.
 
-"Table options" are the primary key and indexes a task asks for: changing them must build a table
-that has them. The force token is `None`, or a value unique to a run with `ignore_cache=True`.
+"Table options" are the primary key and indexes a task asks for, and its `type_map`, `nullable` /
+`non_nullable` and the resolved `materialization_details` option set (its options, not just its
+name, so that changing the store's config rebuilds the tables that use it): changing them must
+build a table that has them. A table without the newer options hashes as before. The force token
+is `None`, or a value unique to a run with `ignore_cache=True`.
 
 The SQL in `lazy_key` is the query rendered against the physical input tables, exactly as it
 runs: physical names are themselves functions of the input keys, so this identifies the output as

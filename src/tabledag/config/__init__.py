@@ -26,7 +26,10 @@ The file is checked strictly, because a misspelt key that is silently ignored ru
 other than the one written down. Top-level keys are `instances` (required) and `name`; instance
 keys are `instance_id`, `table_store`, `fail_fast`, `lock_timeout`, `orchestration` and
 `attrs`; `table_store`
-keys are `class` and `args`. Anything else is a `ConfigError` naming the key and the file. The
+keys are `class`, `args` and `local_table_cache` (pipedag's place for it: a local parquet
+cache of frame inputs, `{base_path: ..., store_input: true, store_output: false,
+use_stored_input_as_cache: true}`, given to the store as its `local_table_cache` argument).
+Anything else is a `ConfigError` naming the key and the file. The
 store's `args` are checked by building the store when an instance is read (`ConfigFile.get`):
 against the class's signature where it takes no `**kwargs`, and by the class itself otherwise.
 
@@ -67,7 +70,7 @@ INSTANCE_KEYS = (
     "validation",
     "attrs",
 )
-TABLE_STORE_KEYS = ("class", "args")
+TABLE_STORE_KEYS = ("class", "args", "local_table_cache")
 _DEFAULT_STORE = "tabledag.SQLTableStore"
 
 
@@ -335,6 +338,8 @@ def build_store(spec: dict[str, Any], instance_id: str, *, where: str | None = N
         raise ConfigError(f"{where}: the table store needs a `class`, e.g. {_DEFAULT_STORE!r}")
     cls = _import_store_class(path, where)
     args = dict(spec.get("args") or {})
+    if spec.get("local_table_cache") is not None:
+        args["local_table_cache"] = spec["local_table_cache"]
     accepted = _accepted_args(cls)
     if accepted is None or "instance_id" in accepted:
         args.setdefault("instance_id", instance_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..cache import keys, values
@@ -42,6 +42,8 @@ class TaskWork:
     """The stage's run as the driver knew it when the task started (read only here)."""
     validation: str = "fail"
     """What a failed annotation check does: `fail`, `warn` or `off` (the config's setting)."""
+    materialization_details: str | None = None
+    """The stage's option set, for tables that name none."""
 
     def describe(self) -> str:
         return f"task {self.name!r} in stage {self.stage!r}"
@@ -118,8 +120,11 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     for table in tables:
         assert table.name is not None
         run.claim(table.name, work.name)  # the driver claims again when it merges
-        output = _user(session.materialize, table, work.stage)
-        written = session.write(run, table, output, task_key, work.force)
+        stored_as = table
+        if table.materialization_details is None and work.materialization_details is not None:
+            stored_as = replace(table, materialization_details=work.materialization_details)
+        output = _user(session.materialize, stored_as, work.stage)
+        written = session.write(run, stored_as, output, task_key, work.force)
         outcome.stored.append(written)
         by_table[id(table)] = written.ref
         if written.record.sql is not None and not isinstance(output, Eager):

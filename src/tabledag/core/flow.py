@@ -110,10 +110,22 @@ class Flow(_Declaring):
 
 
 class Stage(_Declaring):
-    """A group of tasks that commits together, as one database schema."""
+    """A group of tasks that commits together, as one database schema.
 
-    def __init__(self, name: str) -> None:
+    `materialization_details`: the option set (of the store's `materialization_details`
+    config) for this stage's tables that name none themselves.
+    """
+
+    def __init__(self, name: str, materialization_details: str | None = None) -> None:
         self.name = normalize_name(name)
+        if materialization_details is not None and (
+            not isinstance(materialization_details, str) or not materialization_details
+        ):
+            raise DeclarationError(
+                f"stage {self.name!r}: materialization_details names an option set of the "
+                f"store's config (a string), got {materialization_details!r}"
+            )
+        self.materialization_details = materialization_details
         self.tasks: list[TaskCall] = []
         self.position = -1
         self.flow: Flow | None = None

@@ -172,7 +172,8 @@ class _Runner:
                 self._resolve(call.kwargs),
                 self.force,
                 run if self.executor.inline else _snapshot(run),
-                self.validation,
+                validation=self.validation,
+                materialization_details=call.stage.materialization_details,
             )
             self._event(call, "RUNNING")
             future = self.executor.submit(execute_task, work)

@@ -24,6 +24,7 @@ from .sql.dialect import ident
 from .sql.dialects.duckdb import DuckDB, DuckDBConnection
 from .sql.physical import PhysicalTables, view_over
 from .sql.session import SQLSession
+from .sql.table_options import NO_OPTIONS, TableOptions
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -131,7 +132,13 @@ class ArrowTables(PhysicalTables):
         return frozenset(name for s, name in self.store.tables if s == schema)
 
     def create_from_query(
-        self, session: SQLSession, stage: str, target: exp.Table, sql: str, table_: Table
+        self,
+        session: SQLSession,
+        stage: str,
+        target: exp.Table,
+        sql: str,
+        table_: Table,
+        options: TableOptions = NO_OPTIONS,
     ) -> None:
         self.create_from_arrow(session, stage, target, session.connection.read_arrow(sql), table_)
 
@@ -143,6 +150,7 @@ class ArrowTables(PhysicalTables):
         data: pa.Table,
         table_: Table,
         frame: Any = None,
+        options: TableOptions = NO_OPTIONS,
     ) -> None:
         name = _registered_name(target)
         connection = session.connection

@@ -22,6 +22,7 @@ from sqlglot import exp
 from ..base import TableFiles
 from ..sql.dialect import Verbatim
 from ..sql.physical import PhysicalTables, view_over
+from ..sql.table_options import NO_OPTIONS, TableOptions
 from . import manifest
 from .location import GLOB
 
@@ -98,7 +99,13 @@ class ParquetFiles(PhysicalTables):
         return frozenset(n.rsplit("/", 1)[-1][: -len(SUFFIX)] for n in names if n.endswith(SUFFIX))
 
     def create_from_query(
-        self, session: SQLSession, stage: str, target: exp.Table, sql: str, table_: Table
+        self,
+        session: SQLSession,
+        stage: str,
+        target: exp.Table,
+        sql: str,
+        table_: Table,
+        options: TableOptions = NO_OPTIONS,
     ) -> None:
         self._ensure_directory(session, stage)
         url = self.url(session, stage, target.name)
@@ -119,6 +126,7 @@ class ParquetFiles(PhysicalTables):
         data: pa.Table,
         table_: Table,
         frame: Any = None,
+        options: TableOptions = NO_OPTIONS,
     ) -> None:
         self._ensure_directory(session, stage)
         path = self.file(session, stage, target.name)

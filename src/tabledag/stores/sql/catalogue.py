@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 from ...util import mask_url
 from ..base import TableStore
 from . import naming
+from .table_options import DetailsConfig
 
 if TYPE_CHECKING:
+    from ..table_cache import ParquetTableCache
     from .dialect import Dialect
 
 
@@ -23,9 +25,22 @@ class Catalogue:
     """One store's catalogue database: dialect, names and per-process caches."""
 
     def __init__(
-        self, dialect: Dialect, schema_prefix: str, schema_suffix: str, print_sql: bool
+        self,
+        dialect: Dialect,
+        schema_prefix: str,
+        schema_suffix: str,
+        print_sql: bool,
+        *,
+        materialization_details: dict[str, Any] | None = None,
+        default_materialization_details: str | None = None,
+        local_table_cache: ParquetTableCache | None = None,
     ) -> None:
         self.dialect = dialect
+        self.details = DetailsConfig(
+            dialect, materialization_details, default_materialization_details
+        )
+        """The store's `materialization_details` option sets, checked against the dialect."""
+        self.local_table_cache = local_table_cache
         self.names = naming.Names(schema_prefix, schema_suffix, dialect.max_identifier_bytes)
         self.print_sql = print_sql
         self.columns: dict[tuple[str, str], str] = {}

@@ -134,6 +134,16 @@ class Dialect:
     drivers: ClassVar[tuple[str, ...]] = ()
     """Python modules at least one of which must be importable to connect."""
 
+    materialization_keys: ClassVar[dict[str, Any]] = {}
+    """The options this dialect understands in a `materialization_details` option set:
+    name -> type or tuple of allowed values (e.g. Postgres `unlogged: bool`)."""
+
+    alter_type_using: ClassVar[bool] = True
+    """`ALTER COLUMN ... TYPE` takes `USING <cast>` (converts values no implicit cast would)."""
+
+    not_null_needs_type: ClassVar[bool] = False
+    """Making a column NOT NULL restates its type (T-SQL `ALTER COLUMN c INT NOT NULL`)."""
+
     def __init__(self, url: str, **args: Any) -> None:
         self.url = url
         self.args = self._validated(args)
@@ -157,6 +167,28 @@ class Dialect:
                     f"{cls.name} argument {key}={value!r} must be a {expected.__name__}"
                 )
         return dict(args)
+
+    def check_details(self, name: str, options: dict[str, Any]) -> None:
+        """Raise a ConfigError for an option of the set `name` this dialect does not know."""
+        for key, value in options.items():
+            if key not in self.materialization_keys:
+                close = difflib.get_close_matches(str(key), self.materialization_keys, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                known = ", ".join(sorted(self.materialization_keys)) or "none"
+                raise ConfigError(
+                    f"materialization_details {name!r}: unknown option {key!r} for a "
+                    f"{self.name} table store{hint} (it understands: {known})"
+                )
+            expected = self.materialization_keys[key]
+            if isinstance(expected, tuple) and value not in expected:
+                raise ConfigError(
+                    f"materialization_details {name!r}: {key}={value!r}: use one of {expected}"
+                )
+            if isinstance(expected, type) and not _fits(value, expected):
+                raise ConfigError(
+                    f"materialization_details {name!r}: {key}={value!r} must be a "
+                    f"{expected.__name__}"
+                )
 
     # -- connections ----------------------------------------------------------------------------
 
@@ -258,6 +290,47 @@ class Dialect:
             statements += self.point_view(table(schema, name), target)
         return CommitPlan(in_transaction=statements)
 
+    # -- per-table options (`table_options.py`) -------------------------------------------------
+
+    def table_properties(self, details: dict[str, Any]) -> list[exp.Expr]:
+        """Properties a `CREATE TABLE` gets for a `materialization_details` option set."""
+        return []
+
+    def after_create(
+        self, target: exp.Table, details: dict[str, Any], index_name: str
+    ) -> list[exp.Expr]:
+        """Statements an option set runs once the table holds its rows (before its keys)."""
+        return []
+
+    def empty_table_as(self, target: exp.Table, sql: str) -> list[exp.Expr]:
+        """Create `target` with the columns of the query `sql` and no rows."""
+        body = enclosable(sql)
+        q = self.render(ident("q"))
+        return self.create_table_as(
+            target, Verbatim(this=f"SELECT * FROM ({body}) AS {q} WHERE 1 = 0")
+        )
+
+    def insert_from(self, target: exp.Table, sql: str) -> list[exp.Expr]:
+        """Append the rows of the query `sql` to `target` (whose columns it created)."""
+        return [exp.Insert(this=target, expression=Verbatim(this=sql))]
+
+    def alter_column_type(
+        self, target: exp.Table, column: str, kind: exp.DataType
+    ) -> list[exp.Expr]:
+        using = exp.cast(exp.column(column, quoted=True), kind) if self.alter_type_using else None
+        action = exp.AlterColumn(this=ident(column), dtype=kind, using=using)
+        return [exp.Alter(this=target, kind="TABLE", actions=[action])]
+
+    def set_not_null(
+        self, target: exp.Table, column: str, kind: exp.DataType | None
+    ) -> list[exp.Expr]:
+        """`kind`, the column's current type, is given where `not_null_needs_type`."""
+        action = exp.AlterColumn(this=ident(column), allow_null=False)
+        if self.not_null_needs_type:
+            assert kind is not None
+            action.set("dtype", kind)
+        return [exp.Alter(this=target, kind="TABLE", actions=[action])]
+
     def add_primary_key(self, target: exp.Table, columns: list[str]) -> list[exp.Expr]:
         key = exp.PrimaryKey(expressions=[ident(c) for c in columns])
         return [
@@ -327,6 +400,25 @@ class Dialect:
 
     def parse_type(self, text: str) -> exp.DataType:
         return exp.DataType.build(text, dialect=self.sqlglot, udt=True)
+
+
+def with_properties(statements: list[exp.Expr], properties: list[exp.Expr]) -> list[exp.Expr]:
+    """`statements` with `properties` added to each `CREATE TABLE` among them."""
+    if not properties:
+        return statements
+    for statement in statements:
+        if isinstance(statement, exp.Create) and statement.kind == "TABLE":
+            existing = statement.args.get("properties")
+            old = list(existing.expressions) if existing is not None else []
+            copies = [p.copy() for p in properties]
+            statement.set("properties", exp.Properties(expressions=[*old, *copies]))
+    return statements
+
+
+def enclosable(sql: str) -> str:
+    """SQL text that can stand inside parentheses: no trailing `;`, a line comment closed."""
+    body = sql.strip().rstrip(";").rstrip()
+    return body + ("\n" if "--" in body.rsplit("\n", 1)[-1] else "")
 
 
 def table(schema: str, name: str) -> exp.Table:

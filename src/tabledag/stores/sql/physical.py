@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from .dialect import Verbatim
+from .dialect import Verbatim, with_properties
+from .table_options import NO_OPTIONS, TableOptions
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,6 +36,10 @@ class PhysicalTables(ABC):
     files: bool = False
     """Whether tables are files frame libraries can read directly (`table_files`)."""
 
+    table_options: bool = False
+    """Whether `create_*` apply `TableOptions` (column types, NOT NULL, option sets); the
+    session refuses options a layer would ignore."""
+
     def prepare(self, session: SQLSession) -> None:
         """When a run starts (under its run lock): bring the catalogue up to date with data that
         lives outside it (the parquet store adopts what other processes committed)."""
@@ -45,9 +50,15 @@ class PhysicalTables(ABC):
 
     @abstractmethod
     def create_from_query(
-        self, session: SQLSession, stage: str, target: exp.Table, sql: str, table_: Table
+        self,
+        session: SQLSession,
+        stage: str,
+        target: exp.Table,
+        sql: str,
+        table_: Table,
+        options: TableOptions = NO_OPTIONS,
     ) -> None:
-        """Create `target` from a SELECT statement (rendered SQL text)."""
+        """Create `target` from a SELECT statement (rendered SQL text) with `options`."""
 
     @abstractmethod
     def create_from_arrow(
@@ -58,6 +69,7 @@ class PhysicalTables(ABC):
         data: pa.Table,
         table_: Table,
         frame: Any = None,
+        options: TableOptions = NO_OPTIONS,
     ) -> None:
         """Create `target` holding `data` (`frame`: the frame it came from, see `Eager`)."""
 
@@ -88,18 +100,38 @@ class PhysicalTables(ABC):
 
 
 class DatabaseTables(PhysicalTables):
-    """Real tables in the database: CREATE TABLE AS, the dialect's bulk load, DROP TABLE."""
+    """Real tables in the database: CREATE TABLE AS, the dialect's bulk load, DROP TABLE.
+
+    With options that change columns, a query first makes an empty table, which is altered
+    before `INSERT ... SELECT` fills it; Arrow data is loaded, then altered (see
+    `table_options.py` for why)."""
+
+    table_options = True
 
     def present(self, session: SQLSession, stage: str) -> frozenset[str]:
         schema = session.names.data_schema(stage)
         return frozenset(r[0] for r in session.execute(session.dialect.list_tables(schema)))
 
     def create_from_query(
-        self, session: SQLSession, stage: str, target: exp.Table, sql: str, table_: Table
+        self,
+        session: SQLSession,
+        stage: str,
+        target: exp.Table,
+        sql: str,
+        table_: Table,
+        options: TableOptions = NO_OPTIONS,
     ) -> None:
-        statements = session.dialect.create_table_as(target, Verbatim(this=sql))
-        session.execute(statements, phase="write")
-        self._add_constraints(session, target, table_)
+        dialect = session.dialect
+        properties = dialect.table_properties(options.details)
+        if not options.changes_columns:
+            statements = dialect.create_table_as(target, Verbatim(this=sql))
+            session.execute(with_properties(statements, properties), phase="write")
+        else:
+            statements = dialect.empty_table_as(target, sql)
+            session.execute(with_properties(statements, properties), phase="write")
+            self._alter_columns(session, target, table_, options, None)
+            session.execute(dialect.insert_from(target, sql), phase="write")
+        self._finish(session, target, table_, options)
 
     def create_from_arrow(
         self,
@@ -109,14 +141,54 @@ class DatabaseTables(PhysicalTables):
         data: pa.Table,
         table_: Table,
         frame: Any = None,
+        options: TableOptions = NO_OPTIONS,
     ) -> None:
         source = f"__tabledag_arrow_{next(_arrow_sources)}"
-        statements = session.dialect.load_arrow(target, data.schema, source)
+        dialect = session.dialect
+        statements = dialect.load_arrow(target, data.schema, source)
+        statements = with_properties(statements, dialect.table_properties(options.details))
         session.execute(statements, phase="write", arrow=(source, target, data))
-        self._add_constraints(session, target, table_)
+        if options.changes_columns:
+            self._alter_columns(session, target, table_, options, data.column_names)
+        self._finish(session, target, table_, options)
 
     def drop(self, session: SQLSession, stage: str, target: exp.Table, phase: str) -> None:
         session.execute(session.dialect.drop_table(target), phase=phase)
+
+    def _alter_columns(
+        self,
+        session: SQLSession,
+        target: exp.Table,
+        table_: Table,
+        options: TableOptions,
+        names: list[str] | None,
+    ) -> None:
+        """Column types, then NOT NULL; the catalogue is asked for the columns where they are
+        not known (a query's) or their types are needed (`not_null_needs_type`)."""
+        dialect = session.dialect
+        current: dict[str, exp.DataType] = {}
+        if names is None or (dialect.not_null_needs_type and options.not_null(names)):
+            rows = session.execute(dialect.describe(target))
+            names = [str(name) for name, _ in rows]
+            current = {str(name): dialect.parse_type(str(kind)) for name, kind in rows}
+        options.check_columns(names, f"table {table_.name!r}")
+        statements: list[exp.Expr] = []
+        for column, kind in options.types.items():
+            statements += dialect.alter_column_type(target, column, kind)
+            current[column] = kind
+        for column in options.not_null(names):
+            statements += dialect.set_not_null(target, column, current.get(column))
+        session.execute(statements, phase="write")
+
+    def _finish(
+        self, session: SQLSession, target: exp.Table, table_: Table, options: TableOptions
+    ) -> None:
+        """What follows the rows: the option set's statements, then keys and indexes."""
+        index = session.names.view(f"{target.name}_cci")
+        statements = session.dialect.after_create(target, options.details, index)
+        if statements:
+            session.execute(statements, phase="write")
+        self._add_constraints(session, target, table_)
 
     def _add_constraints(self, session: SQLSession, target: exp.Table, table_: Table) -> None:
         dialect = session.dialect

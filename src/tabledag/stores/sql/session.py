@@ -23,7 +23,7 @@ from sqlglot import exp
 
 from ...cache import keys
 from ...cache.hashing import arrow_hash
-from ...errors import CommitError, StoreError, UnsupportedTypeError
+from ...errors import CommitError, StoreError, TableOptionsError, UnsupportedTypeError
 from ...outputs import Table, TableRef
 from ...util import mask_url
 from ..base import (
@@ -39,7 +39,7 @@ from ..base import (
     TableStore,
     TaskRecord,
 )
-from . import metadata
+from . import metadata, table_options
 from .dialect import table
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .catalogue import Catalogue
     from .dialect import Connection
     from .physical import PhysicalTables
+    from .table_options import TableOptions
 
 logger = logging.getLogger("tabledag.store")
 
@@ -170,12 +171,20 @@ class SQLSession(StoreSession):
         self, run: StageRun, table_: Table, output: Output, task_key: keys.Key, force: str | None
     ) -> Stored:
         assert table_.name is not None
-        options = (table_.primary_key, table_.indexes)
+        where = f"table {table_.name!r} of stage {run.stage!r}"
+        resolved = table_options.resolve(table_, self.dialect, self.catalogue.details, where)
+        if resolved.changes_columns and not self.physical.table_options:
+            raise TableOptionsError(
+                f"{where}: {type(self.store).__name__} does not apply type_map, nullable or "
+                "non_nullable (its tables are not database tables); remove them"
+            )
+        options = (table_.primary_key, table_.indexes, *resolved.key_part())
         if isinstance(output, Eager):
-            return self._write_arrow(run, table_, output, force, options)
+            resolved.check_columns(output.data.column_names, where)
+            return self._write_arrow(run, table_, output, force, options, resolved)
         if isinstance(output, Raw):
             key = keys.raw_key(run.stage, table_.name, task_key, output.sql, options)
-            return self._write(run, table_, key, sql=output.sql)
+            return self._write(run, table_, key, sql=output.sql, options=resolved)
         assert isinstance(output, Lazy)
         found_by = None
         if output.fingerprint is not None and force is None:
@@ -187,11 +196,25 @@ class SQLSession(StoreSession):
                 return Stored(self._register(run.stage, record), record, hit=True)
         sql = self.dialect.render(output.build())
         key = keys.lazy_key(run.stage, table_.name, task_key, sql, options)
-        columns = metadata.encode_columns(output.columns) if output.columns else None
-        return self._write(run, table_, key, sql=sql, columns=columns, fingerprint=found_by)
+        if output.columns and resolved.changes_columns:
+            resolved.check_columns([name for name, _ in output.columns], where)
+        columns = (
+            metadata.encode_columns(output.columns)
+            if output.columns and not resolved.types  # a type_map changes the types
+            else None
+        )
+        return self._write(
+            run, table_, key, sql=sql, columns=columns, fingerprint=found_by, options=resolved
+        )
 
     def _write_arrow(
-        self, run: StageRun, table_: Table, output: Eager, force: str | None, options: Any
+        self,
+        run: StageRun,
+        table_: Table,
+        output: Eager,
+        force: str | None,
+        options: Any,
+        resolved: TableOptions,
     ) -> Stored:
         assert table_.name is not None
         data = output.data
@@ -206,7 +229,11 @@ class SQLSession(StoreSession):
                 "type) before returning the table. Nothing was written."
             )
         key = keys.eager_key(run.stage, table_.name, arrow_hash(data), force, options)
-        return self._write(run, table_, key, data=data, frame=output.frame)
+        stored = self._write(run, table_, key, data=data, frame=output.frame, options=resolved)
+        cache = self.catalogue.local_table_cache
+        if cache is not None and cache.store_output and not cache.has(stored.ref):
+            cache.put(stored.ref, data)
+        return stored
 
     def _write(
         self,
@@ -219,6 +246,7 @@ class SQLSession(StoreSession):
         sql: str | None = None,
         columns: str | None = None,
         fingerprint: str | None = None,
+        options: TableOptions = table_options.NO_OPTIONS,
     ) -> Stored:
         """Create the physical table for `key` (from `data`, else from `sql`) unless it is kept."""
         assert table_.name is not None
@@ -235,10 +263,14 @@ class SQLSession(StoreSession):
 
         def create() -> None:
             if data is not None:
-                self.physical.create_from_arrow(self, run.stage, target, data, table_, frame)
+                self.physical.create_from_arrow(
+                    self, run.stage, target, data, table_, frame, options=options
+                )
             else:
                 assert sql is not None
-                self.physical.create_from_query(self, run.stage, target, sql, table_)
+                self.physical.create_from_query(
+                    self, run.stage, target, sql, table_, options=options
+                )
 
         try:
             self._ensure_schema(data_schema)
@@ -246,6 +278,8 @@ class SQLSession(StoreSession):
                 self.physical.drop(self, run.stage, target, "write")
             try:
                 create()
+            except TableOptionsError:
+                raise
             except Exception:
                 # A worker killed during this run may have left the table (its server session
                 # finished the write after it died); the stage lock keeps other runs out, so
@@ -254,6 +288,9 @@ class SQLSession(StoreSession):
                     raise
                 self.physical.drop(self, run.stage, target, "write")
                 create()
+        except TableOptionsError:  # found once the query's columns were known
+            self.physical.drop(self, run.stage, target, "write")
+            raise
         except Exception as error:
             raise StoreError(
                 f"writing table {name!r} of stage {run.stage!r} failed: "
@@ -478,7 +515,16 @@ class SQLSession(StoreSession):
         return columns
 
     def read_arrow(self, ref: TableRef, limit: int | None = None) -> pa.Table:
-        return self.physical.read_arrow(self, ref.stage, self.sql_table(ref), limit)
+        """The table's data: from the local table cache where it has the table."""
+        cache = self.catalogue.local_table_cache
+        if cache is not None and cache.use_stored_input_as_cache:
+            data = cache.get(ref)
+            if data is not None:
+                return data if limit is None else data.slice(0, limit)
+        data = self.physical.read_arrow(self, ref.stage, self.sql_table(ref), limit)
+        if cache is not None and cache.store_input and limit is None:
+            cache.put(ref, data)
+        return data
 
     def table_files(self, ref: TableRef) -> TableFiles:
         if not self.physical.files:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...locks import DEFAULT_TIMEOUT
 from ..base import Capability
+from ..table_cache import ParquetTableCache, table_cache
 from .catalogue import Catalogue, CatalogueStore
 from .dialects import dialect_class
 from .physical import DatabaseTables
@@ -36,6 +37,14 @@ class SQLTableStore(CatalogueStore):
         instance_id: substituted for `{instance_id}` in the URL; names the locks.
         schema_prefix / schema_suffix: wrapped around every schema name this store creates.
         print_sql: log every statement at INFO level (logger `tabledag.store`).
+        materialization_details: named option sets for `Table(materialization_details=...)`,
+            each extending `__any__`, e.g. `{"__any__": {}, "fast": {"unlogged": True}}`; the
+            options a dialect understands are its `materialization_keys` (Postgres `unlogged`,
+            Snowflake `transient`, SQL Server `columnstore`; none on DuckDB).
+        default_materialization_details: the set for tables that name none (else `__any__`).
+        local_table_cache: keep frame inputs read from the database as parquet files on local
+            disk (`tabledag.stores.table_cache.ParquetTableCache`, or a mapping of its
+            arguments: `base_path`, `store_input`, `store_output`, `use_stored_input_as_cache`).
         **dialect_args: passed to the dialect (e.g. `create_database_if_not_exists`); an
             argument the dialect does not take is a `ConfigError`.
     """
@@ -50,6 +59,9 @@ class SQLTableStore(CatalogueStore):
         schema_prefix: str = "",
         schema_suffix: str = "",
         print_sql: bool = False,
+        materialization_details: dict[str, Any] | None = None,
+        default_materialization_details: str | None = None,
+        local_table_cache: ParquetTableCache | dict[str, Any] | None = None,
         **dialect_args: Any,
     ) -> None:
         self._init_args = dict(
@@ -58,6 +70,9 @@ class SQLTableStore(CatalogueStore):
             schema_prefix=schema_prefix,
             schema_suffix=schema_suffix,
             print_sql=print_sql,
+            materialization_details=materialization_details,
+            default_materialization_details=default_materialization_details,
+            local_table_cache=local_table_cache,
             **dialect_args,
         )
         self.instance_id = instance_id
@@ -68,6 +83,9 @@ class SQLTableStore(CatalogueStore):
             schema_prefix.replace("{instance_id}", instance_id),
             schema_suffix.replace("{instance_id}", instance_id),
             print_sql,
+            materialization_details=materialization_details,
+            default_materialization_details=default_materialization_details,
+            local_table_cache=table_cache(local_table_cache, instance_id, self.url),
         )
 
     @property

@@ -46,6 +46,7 @@ _NVARCHAR_MAX = exp.DataType.build("NVARCHAR(MAX)", dialect="tsql")
 _VARBINARY_MAX = exp.DataType.build("VARBINARY(MAX)", dialect="tsql")
 _KEY_CHARS = 450
 """A bounded key column: 450 NVARCHAR characters are SQL Server's 900-byte key limit."""
+_STARTS_WITH_CTE = re.compile(r"\s*with\b", re.IGNORECASE)
 _BULK = ("arrow-odbc", "bcp", "pyodbc")
 _FULL_TYPE = (
     "CASE WHEN DATA_TYPE IN ('decimal', 'numeric') THEN DATA_TYPE + '(' + "
@@ -87,6 +88,11 @@ class MSSQL(Dialect):
     extra = "mssql"
     drivers = ("pyodbc",)
     args = {"create_database_if_not_exists": bool, "driver": _BULK, "lock_timeout": float}
+    materialization_keys = {"columnstore": bool}
+    """`columnstore: true`: a clustered columnstore index once the rows are in (the table is
+    stored by column, compressed: for tables that are scanned, not looked up)."""
+    alter_type_using = False
+    not_null_needs_type = True
 
     def __init__(self, url: str, **args: Any) -> None:
         super().__init__(url, **args)
@@ -233,6 +239,34 @@ class MSSQL(Dialect):
             f"{nullable} + N'; ' FROM sys.columns AS c WHERE c.object_id = OBJECT_ID(N{name}) "
             f"AND c.[name] IN ({names}){only}; EXEC sp_executesql @sql"
         )
+
+    def empty_table_as(self, target: exp.Table, sql: str) -> list[exp.Expr]:
+        """`SELECT * INTO target FROM (... WHERE 1 = 0)`; a CTE is parsed, as in
+        `create_table_as`, so that it moves in front."""
+        if not _STARTS_WITH_CTE.match(sql):
+            return super().empty_table_as(target, sql)
+        query = sqlglot.parse_one(sql, read=self.sqlglot)
+        assert isinstance(query, exp.Query)
+        empty = exp.select("*").from_(query.subquery(exp.TableAlias(this=ident("q"))))
+        return self.create_table_as(target, empty.where("1 = 0"))
+
+    def insert_from(self, target: exp.Table, sql: str) -> list[exp.Expr]:
+        """A CTE is parsed: T-SQL wants it in front of the INSERT."""
+        if not _STARTS_WITH_CTE.match(sql):
+            return super().insert_from(target, sql)
+        query = sqlglot.parse_one(sql, read=self.sqlglot)
+        return [exp.Insert(this=target, expression=query)]
+
+    def after_create(
+        self, target: exp.Table, details: dict[str, Any], index_name: str
+    ) -> list[exp.Expr]:
+        """sqlglot parses `CREATE CLUSTERED COLUMNSTORE INDEX` but drops `COLUMNSTORE`, so it
+        is a command here."""
+        if not details.get("columnstore"):
+            return []
+        name, on = self.render(ident(index_name)), self.render(target)
+        index = f"CLUSTERED COLUMNSTORE INDEX {name} ON {on}"
+        return [exp.Command(this="CREATE", expression=index)]
 
     def list_tables(self, schema: str) -> exp.Query:
         return _capitals(super().list_tables(schema))

@@ -12,7 +12,7 @@ with the Snowflake store issue.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlglot.dialects
 from sqlglot import exp
@@ -33,12 +33,18 @@ class Snowflake(Dialect):
     extra = "snowflake"
     drivers = ("snowflake.connector",)
     args = {"warehouse": str, "role": str}
+    materialization_keys = {"transient": bool}
+    """`transient: true`: `CREATE TRANSIENT TABLE` (no fail-safe period: cheaper storage)."""
+    alter_type_using = False
 
     def create_table(self, target: exp.Table, columns: Sequence[exp.ColumnDef]) -> list[exp.Expr]:
         return super().create_table(target, [_naive_timestamps(c) for c in columns])
 
     def add_column(self, target: exp.Table, name: str, kind: exp.DataType) -> list[exp.Expr]:
         return super().add_column(target, name, _ntz(kind))
+
+    def table_properties(self, details: dict[str, Any]) -> list[exp.Expr]:
+        return [exp.TransientProperty()] if details.get("transient") else []
 
     def create_index(
         self, target: exp.Table, index_name: str, columns: list[str]
