@@ -45,6 +45,7 @@ URLS = {
     "postgres": "postgresql://u@h/db",
     "snowflake": "snowflake://u@acct/db",
     "mssql": "mssql+pyodbc://u@h/db",
+    "db2": "db2+ibm_db://u@h:50000/db",
 }
 PREFIX = "tdg_"
 STAGE = "raw"
@@ -73,12 +74,15 @@ ARROW = pa.schema(
         ("tags", pa.list_(pa.int64())),
     ]
 )
-UNSUPPORTED = {"mssql": [("tags", "list<item: int64>")]}
+UNSUPPORTED = {"mssql": [("tags", "list<item: int64>")], "db2": [("tags", "list<item: int64>")]}
 """Columns a dialect refuses before any SQL runs (the session raises UnsupportedTypeError)."""
 
-KNOWN_COMMANDS = {("snowflake", 'ALTER SCHEMA "tdg_raw__next" SWAP WITH "tdg_raw"')}
+KNOWN_COMMANDS = {
+    ("snowflake", 'ALTER SCHEMA "tdg_raw__next" SWAP WITH "tdg_raw"'),
+    ("db2", """CALL SYSPROC.ADMIN_CMD('REORG TABLE "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb"')"""),
+}
 """Statements sqlglot has no tree for (it parses them as `exp.Command`)."""
-CATALOGUES = {"information_schema", "pg_catalog"}
+CATALOGUES = {"information_schema", "pg_catalog", "syscat"}
 PARSED_AS = {("mssql", exp.Create, "IF NOT EXISTS"): exp.IfBlock}
 """Trees a dialect renders as another statement: T-SQL lacks `CREATE SCHEMA IF NOT EXISTS`, so
 sqlglot writes `IF NOT EXISTS (...) EXEC('CREATE SCHEMA ...')`."""
