@@ -6,6 +6,11 @@
   test whose schemas are dropped afterwards. Skipped while the Postgres dialect cannot be
   imported, and when the server is unreachable (a failure with `TABLEDAG_REQUIRE_SERVICES=1`).
 
+- `db2` (marked `db2`): the Db2 server at `$TABLEDAG_TEST_DB2_URL` (e.g.
+  `db2+ibm_db://db2inst1:password@localhost:50000/testdb`), with a unique schema prefix per
+  test. A store kind only while that variable is set (there is no Db2 server here, and
+  `TABLEDAG_REQUIRE_SERVICES=1` does not ask for one); an unreachable server is then a failure.
+
 `tests/dbutil.py` reads the database on a fresh connection of its own, never through
 tabledag, so the tests see what another client would see.
 """
@@ -27,6 +32,7 @@ from tabledag import Config, create_basic_config
 POSTGRES_ENV = "TABLEDAG_TEST_POSTGRES_URL"
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 REQUIRE_ENV = "TABLEDAG_REQUIRE_SERVICES"
+DB2_ENV = "TABLEDAG_TEST_DB2_URL"
 
 pytest_plugins = ["tests.s3_fixtures"]
 
@@ -36,6 +42,7 @@ STORE_KINDS = [
     "parquet",
     pytest.param("parquet_s3", marks=pytest.mark.s3),
     "memory",
+    *([pytest.param("db2", marks=pytest.mark.db2)] if os.environ.get(DB2_ENV) else []),
 ]
 """Every store the behaviour suite runs against: SQLTableStore on DuckDB and on Postgres,
 ParquetTableStore on local disk (with a DuckDB catalogue file) and on S3 (moto's server, through
@@ -113,7 +120,7 @@ class StoreTarget:
     @property
     def constraints(self) -> bool:
         """Whether the store keeps primary keys and indexes (files and Arrow cannot)."""
-        return self.kind in ("duckdb", "postgres")
+        return self.kind in ("duckdb", "postgres", "db2")
 
 
 _memory_stores: dict[str, Any] = {}
@@ -204,7 +211,40 @@ def _make_target(kind: str, directory: Path) -> StoreTarget:
             pytest.skip(problem)
         prefix = f"t{uuid.uuid4().hex[:8]}_"
         return StoreTarget("postgres", postgres_url(), {"schema_prefix": prefix}, prefix)
+    if kind == "db2":
+        url = os.environ.get(DB2_ENV)
+        if not url:
+            pytest.skip(f"no Db2 server: set {DB2_ENV} (e.g. the compose service) to run")
+        prefix = f"t{uuid.uuid4().hex[:8]}_"
+        return StoreTarget("db2", url, {"schema_prefix": prefix}, prefix)
     raise ValueError(kind)
+
+
+def drop_db2_schemas(url: str, prefix: str) -> None:
+    """Drop every schema starting with `prefix`: views, then tables, then the empty schema
+    (Db2's DROP SCHEMA takes only an empty one)."""
+    import ibm_db_dbi
+
+    from tabledag.stores.sql.dialects.db2 import dsn
+
+    con = ibm_db_dbi.connect(dsn(url), "", "")
+    try:
+        con.set_autocommit(True)
+        cursor = con.cursor()
+        cursor.execute("SELECT SCHEMANAME FROM SYSCAT.SCHEMATA")
+        schemas = [r[0] for r in cursor.fetchall() if r[0].startswith(prefix)]
+        for schema in schemas:
+            cursor.execute(
+                "SELECT TABNAME, TYPE FROM SYSCAT.TABLES WHERE TABSCHEMA = ? ORDER BY TYPE DESC",
+                (schema,),
+            )
+            for name, kind in cursor.fetchall():  # V(iews) before T(ables)
+                what = "VIEW" if kind.strip() == "V" else "TABLE"
+                cursor.execute(f'DROP {what} "{schema}"."{name}"')
+        for schema in schemas:
+            cursor.execute(f'DROP SCHEMA "{schema}" RESTRICT')
+    finally:
+        con.close()
 
 
 def _drop_prefixed_schemas(url: str, prefix: str) -> None:
@@ -234,6 +274,8 @@ def _release(t: StoreTarget) -> None:
         bucket.cleanup()
     if t.kind == "postgres":
         _drop_prefixed_schemas(t.url, t.schema_prefix)
+    if t.kind == "db2":
+        drop_db2_schemas(t.url, t.schema_prefix)
     if t.kind == "memory":
         store = _memory_stores.pop(t.url, None)
         if store is not None:
