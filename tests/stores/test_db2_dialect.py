@@ -59,6 +59,9 @@ QUERIES = {
     "strings": t.select(c=t.key + "_x", n=t.key.length(), sub=t.key.substr(1, 2)),
     "filter": t.filter((t.amount > 1) & t.key.isin(["a", "b"])).select("id", "key"),
     "distinct": t.select("key").distinct(),
+    "literals": t.filter(
+        (t.day > dt.date(2024, 5, 5)) & (t.at < dt.datetime(2024, 4, 1, 12)) & t.key.startswith("a")
+    ).select("id", made=ibis.date(2024, t.id, 1)),
 }
 
 
@@ -110,7 +113,7 @@ def duckdb_with_data() -> duckdb.DuckDBPyConnection:
     return con
 
 
-SAME_ON_DUCKDB = ["join", "aggregate", "window", "casts", "limit", "filter", "distinct"]
+SAME_ON_DUCKDB = ["join", "aggregate", "window", "casts", "limit", "filter", "distinct", "literals"]
 
 
 @pytest.mark.parametrize("name", SAME_ON_DUCKDB)

@@ -139,6 +139,31 @@ def _substring_sql(self: Any, expression: exp.Substring) -> str:
     return f"SUBSTRING({', '.join(self.sql(a) for a in args)}, CODEUNITS32)"
 
 
+def _date_from_parts_sql(self: Any, expression: exp.DateFromParts) -> str:
+    """`CAST('2024-01-02' AS DATE)` from literals, else TO_DATE of the digits (Db2 has no
+    DATE_FROM_PARTS)."""
+    parts = [expression.args.get(k) for k in ("year", "month", "day")]
+    if all(isinstance(p, exp.Literal) and p.is_int for p in parts):
+        y, m, d = (int(p.name) for p in parts)  # type: ignore[union-attr]
+        return f"CAST('{y:04d}-{m:02d}-{d:02d}' AS DATE)"
+    y, m, d = (self.sql(exp.paren(p) if isinstance(p, exp.Binary) else p) for p in parts)
+    digits = f"CAST({y} * 10000 + {m} * 100 + {d} AS CHAR(8))"
+    return f"TO_DATE({digits}, 'YYYYMMDD')"
+
+
+def _iso_timestamps(expression: exp.Expr) -> exp.Expr:
+    """`CAST('2024-01-01T12:00:00' AS TIMESTAMP)`: a space for the T, which Db2 does not take."""
+    if (
+        isinstance(expression, exp.Cast)
+        and expression.to.is_type(*exp.DataType.TEMPORAL_TYPES)
+        and expression.this.is_string
+        and len(text := expression.this.name) > 10
+        and text[10] == "T"
+    ):
+        expression.this.replace(exp.Literal.string(f"{text[:10]} {text[11:]}"))
+    return expression
+
+
 def _concat_sql(self: Any, expression: exp.Concat) -> str:
     parts = expression.expressions
     if len(parts) == 1:
@@ -253,6 +278,11 @@ class DB2(Oracle):
                 ]
             ),
             exp.Window: transforms.preprocess([_frameless_ranking]),
+            exp.Cast: transforms.preprocess([_iso_timestamps]),
+            exp.DateFromParts: _date_from_parts_sql,
+            exp.StartsWith: lambda self, e: (
+                f"LOCATE({self.sql(e, 'expression')}, {self.sql(e, 'this')}) = 1"
+            ),
             exp.CurrentDate: lambda self, e: "CURRENT DATE",
             exp.CurrentTime: lambda self, e: "CURRENT TIME",
             exp.CurrentTimestamp: lambda self, e: "CURRENT TIMESTAMP",
