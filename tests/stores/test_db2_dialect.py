@@ -252,3 +252,15 @@ def test_ibis_inputs_are_refused_with_what_to_do_instead() -> None:
 
     with pytest.raises(StoreError, match="ibis has no Db2 backend"):
         DB2(URL).ibis_backend(None)  # type: ignore[arg-type]
+
+
+def test_the_seed_url_and_schema_prefix_make_a_db2_store() -> None:
+    """The seed's example, as written (building the store connects to nothing)."""
+    from tabledag import create_basic_config
+
+    url = "db2+ibm_db://db2inst1:password@localhost:50000/testdb"
+    store = create_basic_config(url, schema_prefix="{instance_id}_").store
+    assert isinstance(store.dialect, DB2)
+    assert store.schema_name("raw") == "pipeline_raw"
+    assert store.data_schema_name("raw") == "pipeline_raw__data"
+    assert "password" not in repr(store)
