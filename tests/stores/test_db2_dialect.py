@@ -264,3 +264,19 @@ def test_the_seed_url_and_schema_prefix_make_a_db2_store() -> None:
     assert store.schema_name("raw") == "pipeline_raw"
     assert store.data_schema_name("raw") == "pipeline_raw__data"
     assert "password" not in repr(store)
+
+
+@pytest.mark.parametrize(
+    ("postgres", "expected"),
+    [
+        ("x + INTERVAL '2 weeks'", "x + 14 DAYS"),
+        ("x - INTERVAL '3 hours'", "x - 3 HOURS"),
+        ("x + INTERVAL '5' MILLISECOND", "x + 5000 MICROSECONDS"),
+        ("x + n * INTERVAL '1 day'", "x + (n * 1) DAYS"),
+        ("x + INTERVAL '1 quarter'", "x + 3 MONTHS"),
+    ],
+)
+def test_intervals_become_labelled_durations(postgres: str, expected: str) -> None:
+    sql = sqlglot.transpile(f"SELECT {postgres} FROM t", read="postgres", write="db2")[0]
+    assert sql == f"SELECT {expected} FROM t"
+    assert db2(sqlglot.parse_one(sql, read="db2")) == sql

@@ -43,6 +43,9 @@ _UNITS = {
 }  # fmt: skip
 """Labelled-duration units (their plurals parse too); WEEK and QUARTER become days / months."""
 
+_SCALED = {"WEEK": ("DAY", 7), "QUARTER": ("MONTH", 3), "MILLISECOND": ("MICROSECOND", 1000)}
+"""Units Db2 has no labelled duration for, as multiples of one it has."""
+
 _RANKING = (
     exp.RowNumber, exp.Rank, exp.DenseRank, exp.PercentRank, exp.CumeDist, exp.Ntile,
     exp.Lag, exp.Lead,
@@ -82,15 +85,19 @@ def _date_trunc_sql(self: Any, expression: exp.Expr) -> str:
 
 
 def _interval_sql(self: Any, expression: exp.Interval) -> str:
-    """A labelled duration: `3 DAYS`; a WEEK is 7 DAYS and a QUARTER 3 MONTHS."""
+    """A labelled duration: `3 DAYS`; a WEEK is 7 DAYS, a QUARTER 3 MONTHS, a MILLISECOND
+    1000 MICROSECONDS."""
     value = expression.this
     unit = expression.args.get("unit")
     name = unit.name.upper() if unit is not None else ""
     if value is not None and value.is_string and not name:  # INTERVAL '3 day'
         number, _, name = value.name.partition(" ")
         value, name = exp.Literal.number(number), name.upper()
-    name = name.rstrip("S") if name not in ("S",) else name
-    factor = {"WEEK": ("DAY", 7), "QUARTER": ("MONTH", 3)}.get(name)
+    if name.endswith("S") and name[:-1] in _UNITS | {"MILLISECOND"}:
+        name = name[:-1]
+    factor = _SCALED.get(name)
+    if not factor and name not in _UNITS:
+        self.unsupported(f"Db2 has no labelled duration of {name or 'no unit'}")
     if value is not None and value.is_string:
         value = exp.Literal.number(value.name)
     if factor:
@@ -104,6 +111,23 @@ def _interval_sql(self: Any, expression: exp.Interval) -> str:
     if not isinstance(value, exp.Literal | exp.Column | exp.Paren):
         sql = f"({sql})"
     return f"{sql} {name}S"
+
+
+def _scaled_duration(expression: exp.Expr) -> exp.Expr:
+    """`n * INTERVAL '1 day'` -> `(n * 1) DAYS`: a Db2 duration is a number and a unit."""
+    if isinstance(expression, exp.Mul):
+        left, right = expression.this, expression.expression
+        interval, factor = (right, left) if isinstance(right, exp.Interval) else (left, right)
+        if isinstance(interval, exp.Interval) and not isinstance(factor, exp.Interval):
+            value = interval.this
+            if value is not None and value.is_string and interval.args.get("unit") is None:
+                number, _, unit = value.name.partition(" ")
+                value, interval = exp.Literal.number(number), exp.Interval(unit=exp.var(unit))
+            if value is not None and value.is_string:
+                value = exp.Literal.number(value.name)
+            scaled = exp.Mul(this=factor.copy(), expression=value.copy())
+            return exp.Interval(this=exp.paren(scaled), unit=interval.args.get("unit"))
+    return expression
 
 
 def _group_by_expressions(expression: exp.Expr) -> exp.Expr:
@@ -279,6 +303,7 @@ class DB2(Oracle):
             ),
             exp.Window: transforms.preprocess([_frameless_ranking]),
             exp.Cast: transforms.preprocess([_iso_timestamps]),
+            exp.Mul: transforms.preprocess([_scaled_duration]),
             exp.DateFromParts: _date_from_parts_sql,
             exp.StartsWith: lambda self, e: (
                 f"LOCATE({self.sql(e, 'expression')}, {self.sql(e, 'this')}) = 1"
@@ -289,7 +314,6 @@ class DB2(Oracle):
             exp.Extract: _extract_sql,
             exp.DateTrunc: _date_trunc_sql,
             exp.TimestampTrunc: _date_trunc_sql,
-            exp.Interval: _interval_sql,
             exp.Concat: _concat_sql,
             exp.StrPosition: lambda self, e: self.func(
                 "LOCATE", e.args.get("substr"), e.this, e.args.get("position")
@@ -305,6 +329,9 @@ class DB2(Oracle):
         }
         TRANSFORMS.pop(exp.Table, None)  # Oracle drops AS before table aliases; Db2 takes it
         TRANSFORMS.pop(exp.Subquery, None)
+
+        def interval_sql(self, expression: exp.Interval) -> str:
+            return _interval_sql(self, expression)
 
         def altercolumn_sql(self, expression: exp.AlterColumn) -> str:
             """`SET NOT NULL` (which sqlglot's generator renders, but flags as unsupported)."""
