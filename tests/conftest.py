@@ -10,6 +10,10 @@
   service: `mssql+pyodbc://sa:Tabledag-1234@127.0.0.1:1433/tabledag_test?driver=ODBC+Driver+18+
   for+SQL+Server&encrypt=no`), a unique schema prefix per test. Skipped unless the variable is
   set; once it is, an unreachable server fails under `TABLEDAG_REQUIRE_SERVICES=1`.
+- `db2` (marked `db2`): the Db2 server at `$TABLEDAG_TEST_DB2_URL` (e.g.
+  `db2+ibm_db://db2inst1:password@localhost:50000/testdb`), with a unique schema prefix per
+  test. A store kind only while that variable is set (there is no Db2 server here, and
+  `TABLEDAG_REQUIRE_SERVICES=1` does not ask for one); an unreachable server is then a failure.
 
 `tests/dbutil.py` reads the database on a fresh connection of its own, never through
 tabledag, so the tests see what another client would see.
@@ -33,6 +37,7 @@ POSTGRES_ENV = "TABLEDAG_TEST_POSTGRES_URL"
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 REQUIRE_ENV = "TABLEDAG_REQUIRE_SERVICES"
 MSSQL_ENV = "TABLEDAG_TEST_MSSQL_URL"
+DB2_ENV = "TABLEDAG_TEST_DB2_URL"
 
 pytest_plugins = ["tests.s3_fixtures"]
 
@@ -43,6 +48,7 @@ STORE_KINDS = [
     pytest.param("parquet_s3", marks=pytest.mark.s3),
     "memory",
     pytest.param("mssql", marks=pytest.mark.mssql),
+    *([pytest.param("db2", marks=pytest.mark.db2)] if os.environ.get(DB2_ENV) else []),
 ]
 """Every store the behaviour suite runs against: SQLTableStore on DuckDB and on Postgres,
 ParquetTableStore on local disk (with a DuckDB catalogue file) and on S3 (moto's server, through
@@ -147,7 +153,7 @@ class StoreTarget:
     @property
     def constraints(self) -> bool:
         """Whether the store keeps primary keys and indexes (files and Arrow cannot)."""
-        return self.kind in ("duckdb", "postgres", "mssql")
+        return self.kind in ("duckdb", "postgres", "mssql", "db2")
 
 
 _memory_stores: dict[str, Any] = {}
@@ -245,6 +251,12 @@ def _make_target(kind: str, directory: Path) -> StoreTarget:
         prefix = f"t{uuid.uuid4().hex[:8]}_"
         args = {"schema_prefix": prefix, "create_database_if_not_exists": True}
         return StoreTarget("mssql", os.environ[MSSQL_ENV], args, prefix)
+    if kind == "db2":
+        url = os.environ.get(DB2_ENV)
+        if not url:
+            pytest.skip(f"no Db2 server: set {DB2_ENV} (e.g. the compose service) to run")
+        prefix = f"t{uuid.uuid4().hex[:8]}_"
+        return StoreTarget("db2", url, {"schema_prefix": prefix}, prefix)
     raise ValueError(kind)
 
 
@@ -264,6 +276,33 @@ def _drop_mssql_schemas(url: str, prefix: str) -> None:
                 con.execute(f"DROP {kind} IF EXISTS [{schema}].[{name}]")
         for (schema,) in con.execute(f"SELECT name FROM sys.schemas WHERE name LIKE '{like}'"):
             con.execute(f"DROP SCHEMA IF EXISTS [{schema}]")
+    finally:
+        con.close()
+
+
+def drop_db2_schemas(url: str, prefix: str) -> None:
+    """Drop every schema starting with `prefix`: views, then tables, then the empty schema
+    (Db2's DROP SCHEMA takes only an empty one)."""
+    import ibm_db_dbi
+
+    from tabledag.stores.sql.dialects.db2 import dsn
+
+    con = ibm_db_dbi.connect(dsn(url), "", "")
+    try:
+        con.set_autocommit(True)
+        cursor = con.cursor()
+        cursor.execute("SELECT SCHEMANAME FROM SYSCAT.SCHEMATA")
+        schemas = [r[0] for r in cursor.fetchall() if r[0].startswith(prefix)]
+        for schema in schemas:
+            cursor.execute(
+                "SELECT TABNAME, TYPE FROM SYSCAT.TABLES WHERE TABSCHEMA = ? ORDER BY TYPE DESC",
+                (schema,),
+            )
+            for name, kind in cursor.fetchall():  # V(iews) before T(ables)
+                what = "VIEW" if kind.strip() == "V" else "TABLE"
+                cursor.execute(f'DROP {what} "{schema}"."{name}"')
+        for schema in schemas:
+            cursor.execute(f'DROP SCHEMA "{schema}" RESTRICT')
     finally:
         con.close()
 
@@ -297,6 +336,8 @@ def _release(t: StoreTarget) -> None:
         _drop_prefixed_schemas(t.url, t.schema_prefix)
     if t.kind == "mssql":
         _drop_mssql_schemas(t.url, t.schema_prefix)
+    if t.kind == "db2":
+        drop_db2_schemas(t.url, t.schema_prefix)
     if t.kind == "memory":
         store = _memory_stores.pop(t.url, None)
         if store is not None:

@@ -54,6 +54,7 @@ URLS = {
     "postgres": "postgresql://u@h/db",
     "snowflake": "snowflake://u@acct/db",
     "mssql": "mssql+pyodbc://u@h/db",
+    "db2": "db2+ibm_db://u@h:50000/db",
 }
 IBIS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake", "mssql": "mssql"}
 """The ibis compiler (`ibis.backends.sql.compilers.<name>`) of each dialect that has one; the
@@ -85,12 +86,15 @@ ARROW = pa.schema(
         ("tags", pa.list_(pa.int64())),
     ]
 )
-UNSUPPORTED = {"mssql": [("tags", "list<item: int64>")]}
+UNSUPPORTED = {"mssql": [("tags", "list<item: int64>")], "db2": [("tags", "list<item: int64>")]}
 """Columns a dialect refuses before any SQL runs (the session raises UnsupportedTypeError)."""
 
-KNOWN_COMMANDS = {("snowflake", 'ALTER SCHEMA "tdg_raw__next" SWAP WITH "tdg_raw"')}
+KNOWN_COMMANDS = {
+    ("snowflake", 'ALTER SCHEMA "tdg_raw__next" SWAP WITH "tdg_raw"'),
+    ("db2", """CALL SYSPROC.ADMIN_CMD('REORG TABLE "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb"')"""),
+}
 """Statements sqlglot has no tree for (it parses them as `exp.Command`)."""
-CATALOGUES = {"information_schema", "pg_catalog", "sys"}
+CATALOGUES = {"information_schema", "pg_catalog", "sys", "syscat"}
 PARSED_AS = {("mssql", exp.Create, "IF NOT EXISTS"): exp.IfBlock}
 """Trees a dialect renders as another statement: T-SQL lacks `CREATE SCHEMA IF NOT EXISTS`, so
 sqlglot writes `IF NOT EXISTS (...) EXEC('CREATE SCHEMA ...')`."""
@@ -359,9 +363,14 @@ def lock_steps(d: Dialect) -> list[Step]:
 
 
 def render(d: Dialect, steps: list[Step]) -> list[tuple[str, list[str]]]:
-    """(label, statements) with the metadata's timestamps replaced by `NOW`."""
+    """(label, statements) with the metadata's timestamps replaced by `NOW`, and a newline
+    (which closes a line comment where a dialect wraps SQL text in parentheses) written `\\n`,
+    so that each statement is one line of its golden file."""
     stamp = re.compile(r"'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}'")
-    return [(s.label, [stamp.sub(f"'{NOW}'", d.render(e)) for e in s.statements]) for s in steps]
+    return [
+        (s.label, [stamp.sub(f"'{NOW}'", d.render(e)).replace("\n", "\\n") for e in s.statements])
+        for s in steps
+    ]
 
 
 def read_golden(name: str) -> list[tuple[str, list[str]]]:

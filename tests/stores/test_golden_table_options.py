@@ -49,8 +49,12 @@ DETAILS: dict[str, dict[str, Any]] = {
     "postgres": {"unlogged": True},
     "snowflake": {"transient": True},
     "mssql": {"columnstore": True},
+    "db2": {},  # compression and table spaces: not yet
 }
-KNOWN_COMMANDS = {"mssql": ["CREATE CLUSTERED COLUMNSTORE INDEX"]}
+KNOWN_COMMANDS = {
+    "mssql": ["CREATE CLUSTERED COLUMNSTORE INDEX"],
+    "db2": ["CALL SYSPROC.ADMIN_CMD('REORG TABLE"],  # after SET NOT NULL, once per table
+}
 
 
 def golden_name(dialect: str) -> str:
