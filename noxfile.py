@@ -1,4 +1,5 @@
-"""Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
+"""Developer sessions: `nox -s tests`, `nox -s tests_snowflake`, `nox -s lint`, `nox -s typecheck`,
+`nox -s bench`."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ def tests_engine(session: nox.Session, engine: str) -> None:
     suite = ["tests/test_caching.py", "tests/test_failures.py", "tests/test_hooks_roundtrip.py"]
     marks = [] if engine == "threads" else ["-m", "postgres and not in_process"]
     session.run("pytest", *marks, *suite, *session.posargs, env={"TABLEDAG_TEST_ENGINE": engine})
+
+
+@nox.session
+def tests_snowflake(session: nox.Session) -> None:
+    """The `snowflake` store target against fakesnow's server (the real connector over
+    loopback), in an environment of its own: fakesnow pins duckdb and sqlglot."""
+    session.install("-e", ".[test-snowflake]")
+    session.run("pytest", "-m", "snowflake", *session.posargs)
 
 
 @nox.session

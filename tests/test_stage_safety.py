@@ -140,7 +140,7 @@ def test_a_run_stopped_after_any_statement_damages_nothing(
     if target.kind != "parquet_s3":
         assert phases == set(PHASES), phases  # the probe saw writes, commits and cleanups
         drops = [p for p in points if p[0] == "cleanup" and p[2].startswith("DROP")]
-        assert any("__data" in p[2] for p in drops), points
+        assert any("__data" in p[2].lower() for p in drops), points  # Snowflake: __DATA
     assert "commit" in phases
     failures = []
     for n, (phase, index, statement) in enumerate(points):

@@ -73,10 +73,13 @@ ARROW = pa.schema(
         ("tags", pa.list_(pa.int64())),
     ]
 )
-UNSUPPORTED = {"mssql": [("tags", "list<item: int64>")]}
+UNSUPPORTED = {
+    "mssql": [("tags", "list<item: int64>")],
+    "snowflake": [("tags", "list<item: int64>")],  # ARRAY values read back as JSON text
+}
 """Columns a dialect refuses before any SQL runs (the session raises UnsupportedTypeError)."""
 
-KNOWN_COMMANDS = {("snowflake", 'ALTER SCHEMA "tdg_raw__next" SWAP WITH "tdg_raw"')}
+KNOWN_COMMANDS = {("snowflake", 'ALTER SCHEMA "TDG_RAW__NEXT" SWAP WITH "TDG_RAW"')}
 """Statements sqlglot has no tree for (it parses them as `exp.Command`)."""
 CATALOGUES = {"information_schema", "pg_catalog"}
 PARSED_AS = {("mssql", exp.Create, "IF NOT EXISTS"): exp.IfBlock}
