@@ -10,9 +10,9 @@ and `commit` (see below).
   names and report them unfolded, and result columns read back lower case.
 - A commit cannot be one transaction (each DDL statement commits on its own). With
   `commit: schema_swap` (default) the new generation's views are built in `<schema>__next`,
-  the metadata commits, then `ALTER SCHEMA <schema>__next SWAP WITH <schema>` exchanges the two
-  schemas in one atomic step (it needs OWNERSHIP of both). `commit: replace_views` re-points
-  each changed view with `CREATE OR REPLACE VIEW` after the metadata commit: each view moves
+  `ALTER SCHEMA <schema>__next SWAP WITH <schema>` exchanges the two schemas in one atomic step
+  (it needs OWNERSHIP of both), then the metadata commits. `commit: replace_views` re-points
+  each changed view with `CREATE OR REPLACE VIEW` before the metadata commit: each view moves
   atomically, the stage as a whole does not (a reader may see a mix of generations for a
   moment); it serves where SWAP is unavailable (fakesnow lacks it).
 - Locks: Snowflake has no advisory or session locks, and no enforced unique constraint to
@@ -154,17 +154,22 @@ class Snowflake(Dialect):
     ) -> CommitPlan:
         """schema_swap: every view of the new generation goes into `<schema>__next`, which then
         swaps places with the stage schema; the old views leave with the swapped-out schema.
-        replace_views: changed views are re-pointed, removed ones dropped, after the metadata."""
+        replace_views: changed views are re-pointed, removed ones dropped.
+
+        Both move the views before the metadata commits: the session skips a commit whose
+        records are unchanged, so views left behind a committed record (a crash between the
+        two) would never move again. This order's crash leaves views over tables the records
+        do not name yet: the next run writes them again (same keys) and commits."""
         if self.args.get("commit") == "replace_views":
             plan = super().commit_views(schema, changed, removed, shown)
-            return CommitPlan(finish=plan.in_transaction)
+            return CommitPlan(prepare=plan.in_transaction)
         staging = naming.fit_identifier(f"{schema}__next", self.max_identifier_bytes)
         prepare = [*self.drop_schema(staging), *self.create_schema(staging)]
         for name, target in sorted(shown.items()):
             prepare += self.point_view(table(staging, name), target)
         new, old = self.render(ident(staging)), self.render(ident(schema))
         swap = exp.Command(this="ALTER", expression=f"SCHEMA {new} SWAP WITH {old}")
-        return CommitPlan(prepare=prepare, finish=[swap, *self.drop_schema(staging)])
+        return CommitPlan(prepare=[*prepare, swap, *self.drop_schema(staging)])
 
     # -- introspection: folded names in, unfolded names out --------------------------------------
 
