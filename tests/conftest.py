@@ -287,6 +287,10 @@ SNOWFLAKE_XFAILS = {
         "fakesnow: COPY INTO ... MATCH_BY_COLUMN_NAME upper-cases non-ASCII column names "
         "(größe -> GRÖSSE) and then matches no column"
     ),
+    "test_regressions.py::test_sqlalchemy_percent_in_names_and_operators": (
+        "fakesnow: COPY INTO describes its target unquoted (DESCRIBE db.schema.pct%src__...), "
+        "a parser error for a name with %"
+    ),
     "test_stage_safety.py::test_a_run_stopped_after_any_statement_damages_nothing": (
         "fakesnow: no ALTER SCHEMA ... SWAP, so the fake commits with replace_views, whose views "
         "move one statement at a time: a crash between two shows a mix of generations"
