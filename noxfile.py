@@ -1,5 +1,5 @@
-"""Developer sessions: `nox -s tests`, `nox -s tests_compat`, `nox -s lint`, `nox -s typecheck`,
-`nox -s bench`."""
+"""Developer sessions: `nox -s tests`, `nox -s tests_compat`, `nox -s tests_snowflake`,
+`nox -s pipedag_examples`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
 
 from __future__ import annotations
 
@@ -60,6 +60,14 @@ def pipedag_examples(session: nox.Session) -> None:
     """pipedag's own examples, migrated by the rule alone, against pipedag itself."""
     session.install("-e", ".[test]", "-r", "tests/pipedag_examples/requirements.txt")
     session.run("pytest", "-m", "pipedag_examples", "tests/pipedag_examples", *session.posargs)
+
+
+@nox.session
+def tests_snowflake(session: nox.Session) -> None:
+    """The `snowflake` store target against fakesnow's server (the real connector over
+    loopback), in an environment of its own: fakesnow pins duckdb and sqlglot."""
+    session.install("-e", ".[test-snowflake]")
+    session.run("pytest", "-m", "snowflake", *session.posargs)
 
 
 @nox.session

@@ -14,6 +14,11 @@
   `db2+ibm_db://db2inst1:password@localhost:50000/testdb`), with a unique schema prefix per
   test. A store kind only while that variable is set (there is no Db2 server here, and
   `TABLEDAG_REQUIRE_SERVICES=1` does not ask for one); an unreachable server is then a failure.
+- `snowflake` (marked `snowflake`): fakesnow's server, reached by the real connector over
+  loopback (`tests/snowflake_server.py`), a database per test; or the account at
+  `$TABLEDAG_TEST_SNOWFLAKE_URL` with a unique schema prefix per test. Skipped (never failed,
+  also with `TABLEDAG_REQUIRE_SERVICES=1`) where neither fakesnow nor that URL is there: the
+  Snowflake tests run in their own environment (`nox -s tests_snowflake`, a `.ci/run` step).
 
 `tests/dbutil.py` reads the database on a fresh connection of its own, never through
 tabledag, so the tests see what another client would see.
@@ -38,12 +43,14 @@ POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 REQUIRE_ENV = "TABLEDAG_REQUIRE_SERVICES"
 MSSQL_ENV = "TABLEDAG_TEST_MSSQL_URL"
 DB2_ENV = "TABLEDAG_TEST_DB2_URL"
+SNOWFLAKE_ENV = "TABLEDAG_TEST_SNOWFLAKE_URL"
 
 pytest_plugins = ["tests.s3_fixtures"]
 
 STORE_KINDS = [
     "duckdb",
     pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("snowflake", marks=pytest.mark.snowflake),
     "parquet",
     pytest.param("parquet_s3", marks=pytest.mark.s3),
     "memory",
@@ -153,7 +160,12 @@ class StoreTarget:
     @property
     def constraints(self) -> bool:
         """Whether the store keeps primary keys and indexes (files and Arrow cannot)."""
-        return self.kind in ("duckdb", "postgres", "mssql", "db2")
+        return self.kind in (
+            "duckdb",
+            "postgres",
+            "mssql",
+            "db2",
+        )  # Snowflake does not enforce them
 
 
 _memory_stores: dict[str, Any] = {}
@@ -257,6 +269,8 @@ def _make_target(kind: str, directory: Path) -> StoreTarget:
             pytest.skip(f"no Db2 server: set {DB2_ENV} (e.g. the compose service) to run")
         prefix = f"t{uuid.uuid4().hex[:8]}_"
         return StoreTarget("db2", url, {"schema_prefix": prefix}, prefix)
+    if kind == "snowflake":
+        return _snowflake_target()
     raise ValueError(kind)
 
 
@@ -307,6 +321,24 @@ def drop_db2_schemas(url: str, prefix: str) -> None:
         con.close()
 
 
+def _snowflake_target() -> StoreTarget:
+    """The account at $TABLEDAG_TEST_SNOWFLAKE_URL (schema prefix per test), else a database
+    of its own on this process's fakesnow server. fakesnow has no `ALTER SCHEMA ... SWAP`, so
+    there the store commits with `replace_views`."""
+    if os.environ.get(SNOWFLAKE_ENV):
+        prefix = f"t{uuid.uuid4().hex[:8]}_"
+        return StoreTarget(
+            "snowflake", os.environ[SNOWFLAKE_ENV], {"schema_prefix": prefix}, prefix
+        )
+    from . import snowflake_server
+
+    problem = snowflake_server.available()
+    if problem is not None:
+        pytest.skip(f"{problem}, or set {SNOWFLAKE_ENV}")
+    args = {"create_database_if_not_exists": True, "commit": "replace_views"}
+    return StoreTarget("snowflake", snowflake_server.url(f"t{uuid.uuid4().hex[:12]}"), args)
+
+
 def _drop_prefixed_schemas(url: str, prefix: str) -> None:
     import psycopg2
 
@@ -321,6 +353,80 @@ def _drop_prefixed_schemas(url: str, prefix: str) -> None:
                     cursor.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
     finally:
         con.close()
+
+
+def _drop_snowflake(t: StoreTarget) -> None:
+    """The test's prefixed schemas on a real account; fakesnow's databases live in its
+    server's memory until the test process ends (it has no DROP DATABASE)."""
+    from tabledag.stores.sql.dialects.snowflake.names import fold
+
+    if not t.schema_prefix:
+        return
+    store = t.config().store
+    dialect = store.dialect
+    import snowflake.connector
+
+    con = snowflake.connector.connect(**dialect.connect_kwargs)
+    try:
+        cursor = con.cursor()
+        cursor.execute(f'USE DATABASE "{fold(dialect.database)}"')
+        cursor.execute("SELECT schema_name FROM information_schema.schemata")
+        for (name,) in cursor.fetchall():
+            if name.startswith(fold(t.schema_prefix)):
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        con.close()
+
+
+SNOWFLAKE_XFAILS = {
+    "test_hooks_roundtrip.py::test_arrow_types_round_trip": (
+        "fakesnow: COPY INTO ... MATCH_BY_COLUMN_NAME upper-cases the non-ASCII column name "
+        "größe to GRÖSSE and then matches no column"
+    ),
+    "test_hooks_roundtrip.py::test_arrow_types_survive_a_lazy_copy": (
+        "fakesnow: COPY INTO ... MATCH_BY_COLUMN_NAME upper-cases the non-ASCII column name "
+        "größe to GRÖSSE and then matches no column"
+    ),
+    "test_hooks_roundtrip.py::test_unicode_and_mixed_case_column_names_preserved": (
+        "fakesnow: COPY INTO ... MATCH_BY_COLUMN_NAME upper-cases non-ASCII column names "
+        "(größe -> GRÖSSE) and then matches no column"
+    ),
+    "test_regressions.py::test_sqlalchemy_percent_in_names_and_operators": (
+        "fakesnow: COPY INTO describes its target unquoted (DESCRIBE db.schema.pct%src__...), "
+        "a parser error for a name with %"
+    ),
+    "test_stage_safety.py::test_a_run_stopped_after_any_statement_damages_nothing": (
+        "fakesnow: no ALTER SCHEMA ... SWAP, so the fake commits with replace_views, whose views "
+        "move one statement at a time: a crash between two shows a mix of generations"
+    ),
+}
+"""Behaviour tests (by file::name) fakesnow cannot pass, and the gap that stops them; strict
+xfails on the fake only (they must pass against a real account)."""
+
+SNOWFLAKE_LIMITS = {
+    "test_hooks_roundtrip.py::test_result_get_as_sqlalchemy_table": (
+        "snowflake: every integer column is NUMBER(38,0), so SQLAlchemy sees Numeric(38, 0), "
+        "not BigInteger"
+    ),
+    "test_hooks_roundtrip.py::test_result_get_as_ibis_table_is_usable": (
+        "snowflake: ibis's Snowflake backend shows the stored (upper-case) column names; the "
+        "ibis hook does not unfold them yet"
+    ),
+}
+"""Behaviour tests Snowflake itself (or tabledag's Snowflake support) does not pass yet."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    fake = not os.environ.get(SNOWFLAKE_ENV)
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        kinds = {v for v in (callspec.params.values() if callspec else ()) if isinstance(v, str)}
+        if "snowflake" not in kinds:
+            continue
+        name = f"{item.path.name}::{getattr(item, 'originalname', item.name)}"
+        reason = SNOWFLAKE_LIMITS.get(name) or (SNOWFLAKE_XFAILS.get(name) if fake else None)
+        if reason:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -338,6 +444,8 @@ def _release(t: StoreTarget) -> None:
         _drop_mssql_schemas(t.url, t.schema_prefix)
     if t.kind == "db2":
         drop_db2_schemas(t.url, t.schema_prefix)
+    if t.kind == "snowflake":
+        _drop_snowflake(t)
     if t.kind == "memory":
         store = _memory_stores.pop(t.url, None)
         if store is not None:

@@ -37,6 +37,8 @@ def query(config: Config, sql: str) -> list[tuple]:
             return session.execute(sql)
         finally:
             session.close()
+    if store.dialect.name == "snowflake":
+        return _snowflake_query(store, sql)
     import psycopg2
 
     con = psycopg2.connect(store.url)
@@ -71,6 +73,10 @@ def physical_tables(config: Config, stage: str) -> set[str]:
         return {
             n.rsplit("/", 1)[-1].removesuffix(".parquet") for n in names if n.endswith(".parquet")
         }
+    if store.dialect.name == "snowflake":  # folded names: the dialect's own catalogue query
+        return {
+            r[0] for r in query(config, store.dialect.render(store.dialect.list_tables(schema)))
+        }
     rows = query(
         config,
         "SELECT table_name FROM information_schema.tables "
@@ -94,6 +100,18 @@ def view_target(config: Config, stage: str, view: str) -> str:
         found = re.findall(re.escape(data_schema) + r'"?\."?([A-Za-z0-9_]+)', rows[0][0])
         assert len(found) == 1, rows[0][0]
         return found[0]
+    if store.dialect.name == "snowflake":
+        from tabledag.stores.sql.dialects.snowflake.names import fold, unfold
+
+        rows = query(
+            config,
+            "SELECT view_definition FROM information_schema.views "
+            f"WHERE table_schema = '{fold(schema)}' AND table_name = '{fold(view)}'",
+        )
+        assert len(rows) == 1, f"no view {schema}.{view}: {rows}"
+        found = re.findall(re.escape(fold(data_schema)) + r'"?\."?([A-Za-z0-9_]+)', rows[0][0])
+        assert len(found) == 1, rows[0][0]
+        return unfold(found[0])
     rows = query(
         config,
         "SELECT table_schema, table_name FROM information_schema.view_table_usage "
@@ -110,3 +128,24 @@ def read_view(config: Config, stage: str, view: str, order_by: str | None = None
     if order_by:
         sql += f" ORDER BY {order_by}"
     return query(config, sql)
+
+
+def _snowflake_query(store, sql: str) -> list[tuple]:
+    """`sql` (written as for the other databases: quoted lower-case names) rendered by the
+    Snowflake dialect, so its names fold as the store's do, on a connector session of its own."""
+    import sqlglot
+
+    from tabledag.stores.sql.dialect import ident
+
+    dialect = store.dialect
+    rendered = dialect.render(sqlglot.parse_one(sql, read=dialect.sqlglot))
+    import snowflake.connector
+
+    con = snowflake.connector.connect(**dialect.connect_kwargs)
+    con.cursor().execute(f"USE DATABASE {dialect.render(ident(dialect.database))}")
+    try:
+        cursor = con.cursor()
+        cursor.execute(rendered)
+        return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+    finally:
+        con.close()

@@ -86,11 +86,15 @@ ARROW = pa.schema(
         ("tags", pa.list_(pa.int64())),
     ]
 )
-UNSUPPORTED = {"mssql": [("tags", "list<item: int64>")], "db2": [("tags", "list<item: int64>")]}
+UNSUPPORTED = {
+    "mssql": [("tags", "list<item: int64>")],
+    "db2": [("tags", "list<item: int64>")],
+    "snowflake": [("tags", "list<item: int64>")],  # ARRAY values read back as JSON text
+}
 """Columns a dialect refuses before any SQL runs (the session raises UnsupportedTypeError)."""
 
 KNOWN_COMMANDS = {
-    ("snowflake", 'ALTER SCHEMA "tdg_raw__next" SWAP WITH "tdg_raw"'),
+    ("snowflake", 'ALTER SCHEMA "TDG_RAW__NEXT" SWAP WITH "TDG_RAW"'),
     ("db2", """CALL SYSPROC.ADMIN_CMD('REORG TABLE "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb"')"""),
 }
 """Statements sqlglot has no tree for (it parses them as `exp.Command`)."""

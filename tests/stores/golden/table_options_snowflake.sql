@@ -1,20 +1,20 @@
 -- arrow: create the table, with the option set's properties
-CREATE TRANSIENT TABLE "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" ("id" BIGINT, "key" VARCHAR, "small" SMALLINT, "count" INT, "ratio" FLOAT, "score" DOUBLE, "flag" BOOLEAN, "day" DATE, "at" TIMESTAMPNTZ, "at_utc" TIMESTAMPTZ, "amount" DECIMAL(18, 4), "payload" VARBINARY, "tags" ARRAY(BIGINT))
+CREATE TRANSIENT TABLE "TDG_RAW__DATA"."FRAME__AAAAAAAAAAAAAAAA" ("ID" BIGINT, "KEY" VARCHAR, "SMALL" SMALLINT, "COUNT" INT, "RATIO" FLOAT, "SCORE" DOUBLE, "FLAG" BOOLEAN, "DAY" DATE, "AT" TIMESTAMPNTZ, "AT_UTC" TIMESTAMPTZ, "AMOUNT" DECIMAL(18, 4), "PAYLOAD" VARBINARY)
 -- arrow: a type_map column
-ALTER TABLE "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" ALTER COLUMN "key" SET DATA TYPE VARCHAR(20)
+ALTER TABLE "TDG_RAW__DATA"."FRAME__AAAAAAAAAAAAAAAA" ALTER COLUMN "KEY" SET DATA TYPE VARCHAR(20)
 -- arrow: NOT NULL
-ALTER TABLE "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" ALTER COLUMN "id" SET NOT NULL
+ALTER TABLE "TDG_RAW__DATA"."FRAME__AAAAAAAAAAAAAAAA" ALTER COLUMN "ID" SET NOT NULL
 -- arrow: after the rows
 -- query: an empty table, with the option set's properties
-CREATE TRANSIENT TABLE "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb" AS SELECT * FROM (SELECT "id", "key", "amount" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" > 1) AS "q" WHERE 1 = 0
+CREATE TRANSIENT TABLE "TDG_RAW__DATA"."ORDERS__BBBBBBBBBBBBBBBB" AS SELECT * FROM (SELECT "ID", "KEY", "AMOUNT" FROM "TDG_RAW__DATA"."FRAME__AAAAAAAAAAAAAAAA" WHERE "ID" > 1) AS "Q" WHERE 1 = 0
 -- query: a type_map column
-ALTER TABLE "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb" ALTER COLUMN "key" SET DATA TYPE VARCHAR(20)
+ALTER TABLE "TDG_RAW__DATA"."ORDERS__BBBBBBBBBBBBBBBB" ALTER COLUMN "KEY" SET DATA TYPE VARCHAR(20)
 -- query: NOT NULL
-ALTER TABLE "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb" ALTER COLUMN "id" SET NOT NULL
+ALTER TABLE "TDG_RAW__DATA"."ORDERS__BBBBBBBBBBBBBBBB" ALTER COLUMN "ID" SET NOT NULL
 -- query: the rows
-INSERT INTO "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb" SELECT "id", "key", "amount" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" > 1
+INSERT INTO "TDG_RAW__DATA"."ORDERS__BBBBBBBBBBBBBBBB" SELECT "ID", "KEY", "AMOUNT" FROM "TDG_RAW__DATA"."FRAME__AAAAAAAAAAAAAAAA" WHERE "ID" > 1
 -- query: after the rows
 -- raw SQL with a CTE: an empty table
-CREATE TRANSIENT TABLE "tdg_raw__data"."recent__dddddddddddddddd" AS SELECT * FROM (WITH "r" AS (SELECT "id", "key" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" < 3) SELECT * FROM "r") AS "q" WHERE 1 = 0
+CREATE TRANSIENT TABLE "TDG_RAW__DATA"."RECENT__DDDDDDDDDDDDDDDD" AS SELECT * FROM (WITH "R" AS (SELECT "ID", "KEY" FROM "TDG_RAW__DATA"."FRAME__AAAAAAAAAAAAAAAA" WHERE "ID" < 3) SELECT * FROM "R") AS "Q" WHERE 1 = 0
 -- raw SQL with a CTE: the rows
-INSERT INTO "tdg_raw__data"."recent__dddddddddddddddd" WITH "r" AS (SELECT "id", "key" FROM "tdg_raw__data"."frame__aaaaaaaaaaaaaaaa" WHERE "id" < 3) SELECT * FROM "r"
+INSERT INTO "TDG_RAW__DATA"."RECENT__DDDDDDDDDDDDDDDD" WITH "R" AS (SELECT "ID", "KEY" FROM "TDG_RAW__DATA"."FRAME__AAAAAAAAAAAAAAAA" WHERE "ID" < 3) SELECT * FROM "R"
