@@ -46,6 +46,10 @@ PUBLIC_NAMES = {
     "TaskEvent",
     "WorkerDiedError",
     "TableOptionsError",
+    # pipedag's spellings (tabledag.pipedag)
+    "create_basic_pipedag_config",
+    "ConfigContext",
+    "StageLockContext",
     "ParquetTableCache",
 }
 
