@@ -90,6 +90,8 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
                     "pydiverse.transform SqlAlchemy tables; use input_type=pdt.Polars"
                 )
             sa_table = store.retrieve(table, stage_name, sa.Table)
+            if isinstance(sa_table, sa.Alias):  # tasks get an alias (pipedag's); pdt the table
+                sa_table = sa_table.original
             engine = _engine(store.sqlalchemy_dialect[0])
             result = pdt.Table(sa_table, pdt.SqlAlchemy(engine), name=table.name)
         else:
