@@ -48,7 +48,12 @@ def tests_compat(session: nox.Session) -> None:
     in `tests`.
     """
     session.install("-e", ".[test-compat]")
-    session.run("pytest", *COMPAT_TESTS, *session.posargs)
+    session.run(
+        "pytest",
+        *COMPAT_TESTS,
+        *session.posargs,
+        env={"TABLEDAG_REQUIRE_LIBRARIES": "transform,tidypolars"},
+    )
 
 
 PYTHON_312 = "3.12"
@@ -59,7 +64,12 @@ PYTHON_312 = "3.12"
 def pipedag_examples(session: nox.Session) -> None:
     """pipedag's own examples, migrated by the rule alone, against pipedag itself."""
     session.install("-e", ".[test]", "-r", "tests/pipedag_examples/requirements.txt")
-    session.run("pytest", "-m", "pipedag_examples", "tests/pipedag_examples", *session.posargs)
+    session.run(
+        "pytest",
+        *("-m", "pipedag_examples", "tests/pipedag_examples"),
+        *session.posargs,
+        env={"TABLEDAG_REQUIRE_LIBRARIES": "pipedag"},
+    )
 
 
 @nox.session
@@ -67,7 +77,12 @@ def tests_snowflake(session: nox.Session) -> None:
     """The `snowflake` store target against fakesnow's server (the real connector over
     loopback), in an environment of its own: fakesnow pins duckdb and sqlglot."""
     session.install("-e", ".[test-snowflake]")
-    session.run("pytest", "-m", "snowflake", *session.posargs)
+    session.run(
+        "pytest",
+        *("-m", "snowflake"),
+        *session.posargs,
+        env={"TABLEDAG_REQUIRE_LIBRARIES": "snowflake"},
+    )
 
 
 @nox.session

@@ -41,6 +41,16 @@ from tabledag import Config, create_basic_config
 POSTGRES_ENV = "TABLEDAG_TEST_POSTGRES_URL"
 POSTGRES_DEFAULT = "postgresql://postgres@127.0.0.1:5432/postgres"
 REQUIRE_ENV = "TABLEDAG_REQUIRE_SERVICES"
+REQUIRE_LIBRARIES_ENV = "TABLEDAG_REQUIRE_LIBRARIES"
+"""Comma-separated names (`snowflake`, `transform`, `tidypolars`, `pipedag`) of the optional
+libraries an environment is built for (CI's extra venvs): there a missing one fails its tests
+instead of skipping them."""
+
+
+def required(library: str) -> bool:
+    return library in os.environ.get(REQUIRE_LIBRARIES_ENV, "").split(",")
+
+
 MSSQL_ENV = "TABLEDAG_TEST_MSSQL_URL"
 DB2_ENV = "TABLEDAG_TEST_DB2_URL"
 SNOWFLAKE_ENV = "TABLEDAG_TEST_SNOWFLAKE_URL"
@@ -333,6 +343,8 @@ def _snowflake_target() -> StoreTarget:
     from . import snowflake_server
 
     problem = snowflake_server.available()
+    if problem is not None and required("snowflake"):
+        pytest.fail(f"{problem} ({REQUIRE_LIBRARIES_ENV} requires it)", pytrace=False)
     if problem is not None:
         pytest.skip(f"{problem}, or set {SNOWFLAKE_ENV}")
     args = {"create_database_if_not_exists": True, "commit": "replace_views"}

@@ -6,6 +6,7 @@ tests_compat`; elsewhere these tests skip.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pyarrow as pa
@@ -14,12 +15,16 @@ import pytest
 from tabledag import Config, Flow, Stage, materialize
 
 from . import tasks
-from .conftest import StoreTarget
+from .conftest import StoreTarget, required
 from .dbutil import read_view
 
-tidypolars = pytest.importorskip(
-    "tidypolars",
-    reason="tidypolars is not installed (pip install 'tabledag[tidypolars]'; Python < 3.12)",
+tidypolars = (
+    importlib.import_module("tidypolars")  # a missing library fails where it is required
+    if required("tidypolars")
+    else pytest.importorskip(
+        "tidypolars",
+        reason="tidypolars is not installed (pip install 'tabledag[tidypolars]'; Python < 3.12)",
+    )
 )
 import polars as pl  # noqa: E402  # after the skip: only where tidypolars installs
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from ..conftest import _postgres_unavailable, postgres_url
+from ..conftest import _postgres_unavailable, postgres_url, required
 from .migrate import copy_example, localize, migrate_folder
 from .programs import PROGRAMS, Program, examples_root
 
@@ -37,7 +37,7 @@ pytestmark = [
     pytest.mark.pipedag_examples,
     pytest.mark.slow,
     pytest.mark.skipif(
-        importlib.util.find_spec("pydiverse.pipedag") is None,
+        importlib.util.find_spec("pydiverse.pipedag") is None and not required("pipedag"),
         reason="the reference run needs pydiverse-pipedag: run `nox -s pipedag_examples`",
     ),
 ]
