@@ -225,7 +225,7 @@ def test_config_pickles_and_rebuilds_its_store(tmp_path: Path) -> None:
     store = config.store
     clone = pickle.loads(pickle.dumps(config))
     assert clone == config
-    assert "store" not in clone.__dict__
+    assert "store_object" not in clone.__dict__
     assert clone.store is not store
     assert type(clone.store) is type(store)
     assert clone.store.url == store.url
@@ -465,9 +465,9 @@ def test_config_from_file_pickles_with_its_settings(
 ) -> None:
     monkeypatch.setenv("TD_TEST_DIR", str(tmp_path))
     config = Config.load(write_yaml(tmp_path, YAML)).get("dev")
-    assert "store" in config.__dict__  # built while reading, to check the arguments
+    assert "store_object" in config.__dict__  # built while reading, to check the arguments
     clone = pickle.loads(pickle.dumps(config))
-    assert "store" not in clone.__dict__
+    assert "store_object" not in clone.__dict__
     assert clone == config
     assert (clone.fail_fast, clone.lock_timeout, clone.attrs) == (True, 10.0, {"a": 1})
     assert clone.store.url == config.store.url

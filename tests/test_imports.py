@@ -50,6 +50,8 @@ PUBLIC_NAMES = {
     "create_basic_pipedag_config",
     "ConfigContext",
     "StageLockContext",
+    "PipedagConfig",
+    "IgnoredConfigWarning",
     "ParquetTableCache",
 }
 

@@ -51,6 +51,8 @@ _EXPORTS = {
     "create_basic_pipedag_config": "tabledag.pipedag.config",
     "ConfigContext": "tabledag.pipedag.config",
     "StageLockContext": "tabledag.pipedag.context",
+    "PipedagConfig": "tabledag.pipedag.config",
+    "IgnoredConfigWarning": "tabledag.config.layout",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -94,7 +96,8 @@ if TYPE_CHECKING:
     )
     from .hooks.base import CanMatResult, CanRetResult, TableHook
     from .outputs import RawSql, Table
-    from .pipedag.config import ConfigContext, create_basic_pipedag_config
+    from .config.layout import IgnoredConfigWarning
+    from .pipedag.config import ConfigContext, PipedagConfig, create_basic_pipedag_config
     from .pipedag.context import StageLockContext
     from .stores.memory import ArrowTableStore
     from .stores.parquet import ParquetTableStore

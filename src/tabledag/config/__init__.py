@@ -55,22 +55,36 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..util import mask_url
+from .layout import (
+    IGNORED,
+    TOP_LEVEL_KEYS,
+    merged_instance,
+    strip_ignored,
+    warn_ignored,
+)
 
 CONFIG_FILE = "tabledag.yaml"
 CONFIG_ENV = "TABLEDAG_CONFIG"
 _ENV_PATTERN = re.compile(r"\{\$([A-Za-z_][A-Za-z0-9_]*)\}")
 
-TOP_LEVEL_KEYS = ("instances", "name")
 INSTANCE_KEYS = (
     "instance_id",
     "table_store",
+    "blob_store",
     "fail_fast",
     "lock_timeout",
     "orchestration",
     "validation",
+    "cache_validation",
     "attrs",
+    "technical_setup",
+    "per_user_template",
+    "visualization",
+    *(key for key in IGNORED if "." not in key),
 )
-TABLE_STORE_KEYS = ("class", "args", "local_table_cache")
+TABLE_STORE_KEYS = ("class", "args", "local_table_cache", "table_store_connection", "hook_args")
+BLOB_STORE_KEYS = ("class", "args", "blob_store_connection")
+CACHE_VALIDATION_KEYS = ("mode", "disable_cache_function", "ignore_task_version")
 _DEFAULT_STORE = "tabledag.SQLTableStore"
 
 
@@ -85,6 +99,11 @@ class Config:
     `validation`: what a table failing its task's dataframely / colspec annotation does:
         `fail` (default: the task fails), `warn` (logged, the task goes on) or `off`.
     `attrs`: free-form values for the user's own code; tabledag does not read them.
+    `name`: the config file's `name` (`{name}` in URLs).
+    `cache_validation`: pipedag's `{mode: normal, disable_cache_function: ..., ...}`: the
+        default of `flow.run(cache_validation_mode=...)`.
+    `blob_store`: where `Blob` outputs go: `{class: tabledag.FileBlobStore, args: ...}`.
+    `visualization`: pipedag's graph styles, read by `flow.visualize()`.
     """
 
     instance_id: str
@@ -95,6 +114,10 @@ class Config:
     orchestration: Any = None
     attrs: dict[str, Any] = field(default_factory=dict)
     validation: str = "fail"
+    name: str | None = None
+    cache_validation: dict[str, Any] = field(default_factory=dict)
+    blob_store: dict[str, Any] | None = None
+    visualization: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         where = f"the config of instance {self.instance_id!r}"
@@ -108,12 +131,17 @@ class Config:
             object.__setattr__(self, "lock_timeout", float(self.lock_timeout))
 
     @functools.cached_property
-    def store(self) -> Any:
+    def store_object(self) -> Any:
+        """The table store, built once per process (a pickled Config builds its own)."""
         return build_store(self.table_store, self.instance_id)
+
+    @property
+    def store(self) -> Any:
+        return self.store_object
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state.pop("store", None)
+        state.pop("store_object", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -189,57 +217,105 @@ def _is_seconds(value: Any) -> bool:
 
 
 class ConfigFile:
-    """A parsed `tabledag.yaml`; `.get(instance)` gives a `Config`."""
+    """A parsed `tabledag.yaml` (or its layout as a dict); `.get(instance)` gives a `Config`."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        data = _read_yaml(path)
-        _reject_unknown(data, TOP_LEVEL_KEYS, f"{path}: unknown top-level key")
+    def __init__(self, path: Path | dict[str, Any]) -> None:
+        if isinstance(path, dict):
+            self.path: Path | None = None
+            data = copy.deepcopy(path)
+        else:
+            self.path = path
+            data = _read_yaml(path)
+        where = self.where
+        _reject_unknown(data, TOP_LEVEL_KEYS, f"{where}: unknown top-level key")
         instances = data.get("instances")
         if not isinstance(instances, dict) or not instances:
-            raise ConfigError(f"{path} needs an `instances:` mapping (with an `__any__` base)")
+            raise ConfigError(f"{where} needs an `instances:` mapping (with an `__any__` base)")
         for name, settings in instances.items():
-            _check_instance_keys(settings, f"{path}: instance {name!r}")
+            _check_instance_keys(settings, f"{where}: instance {name!r}")
+        for section in ("technical_setups", "table_store_connections", "blob_store_connections"):
+            if not isinstance(data.get(section) or {}, dict):
+                raise ConfigError(f"{where}: `{section}` must be a mapping of names to settings")
+        for name, settings in (data.get("technical_setups") or {}).items():
+            _check_instance_keys(settings, f"{where}: technical setup {name!r}")
+        for name, settings in (data.get("flows") or {}).items():
+            _check_instance_keys(
+                {k: v for k, v in (settings or {}).items() if k != "instances"},
+                f"{where}: flow {name!r}",
+            )
+            for instance, part in ((settings or {}).get("instances") or {}).items():
+                _check_instance_keys(part, f"{where}: flow {name!r}, instance {instance!r}")
         if data.get("name") is not None and not isinstance(data["name"], str):
-            raise ConfigError(f"{path}: `name` must be a string, not {data['name']!r}")
+            raise ConfigError(f"{where}: `name` must be a string, not {data['name']!r}")
         self.name: str | None = data.get("name")
         self.instances: dict[str, Any] = instances
+        self.raw_config = data
 
-    def get(self, instance: str | None = None) -> Config:
-        """The `Config` of `instance` (default: `__any__`, else the first), its store checked."""
-        instance = self._instance_name(instance)
-        where = f"{self.path}: instance {instance!r}"
-        merged = _deep_merge(self.instances.get("__any__") or {}, self.instances[instance] or {})
-        default_id = "pipeline" if instance == "__any__" else instance
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.path is not None else "the config"
+
+    def get(
+        self, instance: str | None = None, flow: str | None = None, per_user: bool = False
+    ) -> Config:
+        """The `Config` of `instance` (default: `__any__`, else the first) in `flow`, its
+        store checked; `per_user` gives the instance an id of its own per user
+        (`per_user_template`, default `{id}_{username}`)."""
+        name = self._instance_name(instance)
+        where = f"{self.where}: instance {name!r}"
+        lookup = None if name == "__any__" else name
+        merged = merged_instance(self.raw_config, lookup, flow, self.where)
+        warn_ignored(merged, where)
+        merged = strip_ignored(merged)
+        default_id = "pipeline" if name == "__any__" else name
         instance_id = str(merged.get("instance_id", default_id))
+        if per_user:
+            template = str(merged.get("per_user_template", "{id}_{username}"))
+            instance_id = template.replace("{id}", instance_id).replace("{username}", _username())
         store = merged.get("table_store")
         if not isinstance(store, dict) or "class" not in store:
             raise ConfigError(f"{where} needs `table_store: {{class: ..., args: ...}}`")
-        settings = {
-            k: merged[k]
-            for k in ("fail_fast", "lock_timeout", "orchestration", "attrs", "validation")
-            if k in merged
-        }
+        settings = {k: merged[k] for k in _CONFIG_SETTINGS if k in merged}
         settings.setdefault("attrs", {})
         _check_settings(
             settings.get("fail_fast", False), settings.get("lock_timeout"), settings["attrs"], where
         )
-        config = Config(instance_id, _expand(store, instance_id, where), **settings)
+        variables = {"instance_id": instance_id, "username": _username()}
+        if self.name is not None:
+            variables["name"] = self.name
+        store = _expand(store, variables, where)
+        config = Config(instance_id, store, name=self.name, **settings)
         # Build the store now, so a wrong argument is reported with the file it came from.
-        config.__dict__["store"] = build_store(config.table_store, instance_id, where=where)
+        config.__dict__["store_object"] = build_store(config.table_store, instance_id, where=where)
         return config
 
     def _instance_name(self, instance: str | None) -> str:
         names = [n for n in self.instances if n != "__any__"]
         if instance is None:
             return "__any__" if "__any__" in self.instances or not names else names[0]
-        if instance not in self.instances:
-            hint = _did_you_mean(instance, self.instances)
-            raise ConfigError(
-                f"{self.path} has no instance {instance!r}.{hint} "
-                f"It has: {', '.join(self.instances)}"
-            )
         return instance
+
+
+_CONFIG_SETTINGS = (
+    "fail_fast",
+    "lock_timeout",
+    "orchestration",
+    "attrs",
+    "validation",
+    "cache_validation",
+    "blob_store",
+    "visualization",
+)
+"""Instance keys that become `Config` fields of the same name."""
+
+
+def _username() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return os.environ.get("USER", "user")
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -270,6 +346,13 @@ def _check_instance_keys(settings: Any, where: str) -> None:
     if not isinstance(store, dict):
         raise ConfigError(f"{where}: `table_store` must be a mapping with `class` and `args`")
     _reject_unknown(store, TABLE_STORE_KEYS, f"{where}: unknown key in `table_store`:")
+    sections = (("blob_store", BLOB_STORE_KEYS), ("cache_validation", CACHE_VALIDATION_KEYS))
+    for key, known in sections:
+        section = settings.get(key)
+        if section is not None and not isinstance(section, dict):
+            raise ConfigError(f"{where}: `{key}` must be a mapping")
+        if section:
+            _reject_unknown(section, known, f"{where}: unknown key in `{key}`:")
     if "class" in store and not isinstance(store["class"], str):
         raise ConfigError(
             f"{where}: `table_store.class` must be a string such as {_DEFAULT_STORE!r}"
@@ -354,6 +437,18 @@ def build_store(spec: dict[str, Any], instance_id: str, *, where: str | None = N
         raise ConfigError(mask_url(message)) from error
 
 
+def build_object(spec: dict[str, Any], section: str) -> Any:
+    """Build `{class: ..., args: ...}` (a blob store, a lock, ...) from a config section."""
+    path = spec.get("class")
+    if not isinstance(path, str):
+        raise ConfigError(f"`{section}` needs a `class`, e.g. 'tabledag.FileBlobStore'")
+    cls = _import_store_class(path, f"`{section}`")
+    try:
+        return cls(**dict(spec.get("args") or {}))
+    except TypeError as error:
+        raise ConfigError(f"`{section}`: the args do not fit {path}: {error}") from error
+
+
 def _import_store_class(path: str, where: str) -> type:
     module_name, _, class_name = path.rpartition(":") if ":" in path else path.rpartition(".")
     try:
@@ -389,8 +484,23 @@ def _check_args(
             raise ConfigError(f"{where}: the table store {path} needs the argument {name!r}")
 
 
-def _expand(value: Any, instance_id: str, where: str = "the config") -> Any:
-    """Substitute `{$ENV_VAR}` and `{instance_id}` in every string inside `value`."""
+def _expand(value: Any, variables: dict[str, str] | str, where: str = "the config") -> Any:
+    """Substitute `{$ENV_VAR}`, then `url_attrs_file` values (in the `url` beside it), then
+    `{instance_id}`, `{username}` and `{name}` in every string inside `value`.
+
+    `variables` may be just the instance id (the older call)."""
+    if isinstance(variables, str):
+        variables = {"instance_id": variables}
+    value = _expand_env(value, where)
+    if isinstance(value, dict) and isinstance(value.get("args"), dict):
+        args = value["args"]
+        attrs_file = args.pop("url_attrs_file", None)
+        if attrs_file is not None and isinstance(args.get("url"), str):
+            args["url"] = _substitute(args["url"], _read_url_attrs(attrs_file, where))
+    return _substitute_all(value, variables)
+
+
+def _expand_env(value: Any, where: str) -> Any:
     if isinstance(value, str):
 
         def env(match: re.Match[str]) -> str:
@@ -402,19 +512,41 @@ def _expand(value: Any, instance_id: str, where: str = "the config") -> Any:
                 )
             return os.environ[name]
 
-        return _ENV_PATTERN.sub(env, value).replace("{instance_id}", instance_id)
+        return _ENV_PATTERN.sub(env, value)
     if isinstance(value, dict):
-        return {k: _expand(v, instance_id, where) for k, v in value.items()}
+        return {k: _expand_env(v, where) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, instance_id, where) for v in value]
+        return [_expand_env(v, where) for v in value]
     return value
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+def _substitute(text: str, variables: dict[str, Any]) -> str:
+    for name, replacement in variables.items():
+        text = text.replace("{" + str(name) + "}", str(replacement))
+    return text
+
+
+def _substitute_all(value: Any, variables: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return _substitute(value, variables)
+    if isinstance(value, dict):
+        return {k: _substitute_all(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_all(v, variables) for v in value]
+    return value
+
+
+def _read_url_attrs(path: Any, where: str) -> dict[str, Any]:
+    """pipedag's `url_attrs_file`: a YAML mapping (username, password, host, port, ...)
+    whose values fill the `{...}` placeholders of the `url` beside it."""
+    import yaml
+
+    try:
+        attrs = yaml.safe_load(Path(str(path)).expanduser().read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{where}: cannot read url_attrs_file {path}: {error.strerror}") from None
+    except yaml.YAMLError:
+        raise ConfigError(f"{where}: url_attrs_file {path} is not valid YAML") from None
+    if not isinstance(attrs, dict):
+        raise ConfigError(f"{where}: url_attrs_file {path} must be a mapping of url parts")
+    return attrs

@@ -120,7 +120,7 @@ class Result:
         Result is garbage-collected."""
         session: StoreSession | None = self.__dict__.get("_session")
         if session is None:
-            session = self.__dict__["_session"] = self.config.store.open_session()
+            session = self.__dict__["_session"] = self.config.store_object.open_session()
             self.__dict__["_finalizer"] = weakref.finalize(self, session.close)
         return session
 
@@ -143,7 +143,7 @@ class Result:
         queries = self.queries.get(call, {})
         if not queries:
             raise KeyError(f"task {call.id!r} wrote no lazy output in this run")
-        canonical = self.config.store.canonical_sql
+        canonical = self.config.store_object.canonical_sql
         return "\n\n".join(
             canonical(sql) if len(queries) == 1 else f"-- {name}\n{canonical(sql)}"
             for name, sql in queries.items()

@@ -66,7 +66,7 @@ def run_flow(
     runner.progress = progress
     runner.validation = str(getattr(config, "validation", "fail"))
     try:
-        store = config.store
+        store = config.store_object
         chosen.check(config)
         locks = store.locks(getattr(config, "lock_timeout", None))
         try:

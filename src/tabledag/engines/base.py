@@ -48,7 +48,7 @@ class Engine(ABC):
 
     def check(self, config: Config) -> None:
         """Refuse a store that workers cannot share (e.g. one DuckDB file for many processes)."""
-        store = config.store
+        store = config.store_object
         if self.in_other_processes and not store.shared_by_processes:
             raise ConfigError(
                 f"{type(self).__name__} runs tasks in other processes, but {store!r} admits "

@@ -49,7 +49,7 @@ def _open(run_id: str, config: Config) -> StoreSession:
     with _lock:
         store = _shared.get(run_id) or _stores.get(run_id)
         if store is None:
-            store = _stores[run_id] = config.store
+            store = _stores[run_id] = config.store_object
     return store.open_session()
 
 

@@ -1,25 +1,63 @@
-"""`create_basic_pipedag_config` and `ConfigContext`: pipedag's config objects over `Config`.
+"""pipedag's config objects over tabledag's: `PipedagConfig`, `ConfigContext`,
+`create_basic_pipedag_config`.
 
-pipedag builds a `PipedagConfig` and picks an instance with `.get("default")`, then enters it
-(`with cfg: flow.run()`). Here `.get` returns a `ConfigContext`, a `Config` that can be entered.
+pipedag reads `pipedag.yaml` into a `PipedagConfig` and picks an instance with
+`.get(instance, flow, per_user)`, which returns a `ConfigContext`: an immutable config that
+`with cfg:` makes current (`flow.run()` inside uses it, `ConfigContext.get()` in a task returns
+it), with `.attrs` readable as `attrs.x` or `attrs["x"]`, `.evolve(...)` and `.store.table_store`
+(a SQLAlchemy `engine`, `engine_connect()`, `execute()`). Here `PipedagConfig` is tabledag's
+`ConfigFile` (the layout is the same, see `tabledag.config.layout`) and `ConfigContext` is a
+`Config`, so either spelling runs the same flow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from contextvars import Token
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, create_basic_config
+from ..config import Config, ConfigFile, find_config
 from ..config import active as _active
+from ..config.layout import deep_merge
 from ..errors import ConfigError
+from .store import PipedagStore
 
 
-@dataclass(frozen=True)
+class Attrs(dict[str, Any]):
+    """pipedag's `attrs` (a `Box`): a mapping whose keys also read as attributes."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self[name]
+        except KeyError:
+            raise AttributeError(f"the config's attrs have no {name!r}") from None
+        return Attrs(value) if isinstance(value, dict) and not isinstance(value, Attrs) else value
+
+
+class _Settings(dict[str, Any]):
+    """pipedag's `cache_validation` (a `Box`): `cfg.cache_validation.mode`."""
+
+    __getattr__ = Attrs.__getattr__
+
+
+@dataclass(frozen=True, repr=False)  # Config.__repr__ masks passwords
 class ConfigContext(Config):
-    """A `Config` that `with cfg:` makes current: `flow.run()` inside runs with it, and
-    `ConfigContext.get()` returns it (pipedag's spelling)."""
+    """A `Config` that `with cfg:` makes current (pipedag's `ConfigContext`)."""
+
+    flow_name: str | None = None
+    instance_name: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.attrs, Attrs):
+            object.__setattr__(self, "attrs", Attrs(self.attrs))
+        if not isinstance(self.cache_validation, _Settings):
+            defaults = {"mode": "normal", "disable_cache_function": False}
+            settings = _Settings({**defaults, "ignore_task_version": False})
+            settings.update(self.cache_validation)
+            object.__setattr__(self, "cache_validation", settings)
 
     def __enter__(self) -> ConfigContext:
         tokens: list[Token[Config | None]] = self.__dict__.setdefault("_tokens", [])
@@ -32,33 +70,75 @@ class ConfigContext(Config):
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state.pop("_tokens", None)
+        state.pop("pipedag_store", None)
         return state
 
     @classmethod
-    def get(cls) -> Config:
-        """The config of the enclosing `with cfg:` block."""
+    def get(cls) -> Config:  # type: ignore[override]
+        """The config of the enclosing `with cfg:` block (or of the running flow)."""
         config = _active.current()
         if config is None:
             raise ConfigError("no config is active: use `with cfg:` around this code")
         return config
 
     @classmethod
-    def of(cls, config: Config) -> ConfigContext:
-        fields = {name: getattr(config, name) for name in config.__dataclass_fields__}
+    def of(cls, config: Config, **names: str | None) -> ConfigContext:
+        """`config` as a ConfigContext; its store (if built) is shared, not rebuilt."""
+        fields = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+        fields.update(names)
         instance_id, table_store = fields.pop("instance_id"), fields.pop("table_store")
-        return cls(instance_id, table_store, **fields)
+        context = cls(instance_id, table_store, **fields)
+        if "store_object" in config.__dict__:
+            context.__dict__["store_object"] = config.__dict__["store_object"]
+        return context
+
+    @property
+    def pipedag_name(self) -> str | None:
+        return self.name
+
+    @property
+    def store(self) -> PipedagStore:  # type: ignore[override]
+        """pipedag's store object: `.table_store` (SQLAlchemy access) and `.blob_store`."""
+        if "pipedag_store" not in self.__dict__:
+            self.__dict__["pipedag_store"] = PipedagStore(self)
+        return self.__dict__["pipedag_store"]  # type: ignore[no-any-return]
+
+    def evolve(self, **changes: Any) -> ConfigContext:
+        """A copy with `changes`; a mapping is merged into the current one (pipedag's rule)."""
+        unknown = [k for k in changes if k not in {f.name for f in dataclasses.fields(self)}]
+        if unknown:
+            raise ConfigError(f"ConfigContext.evolve: no setting {', '.join(unknown)}")
+        for name, value in list(changes.items()):
+            current = getattr(self, name)
+            if isinstance(value, dict) and isinstance(current, dict):
+                changes[name] = deep_merge(dict(current), value)
+        evolved = dataclasses.replace(self, **changes)
+        if "table_store" not in changes and "store_object" in self.__dict__:
+            evolved.__dict__["store_object"] = self.__dict__["store_object"]
+        return evolved
 
 
-class BasicPipedagConfig:
-    """What `create_basic_pipedag_config` returns: one instance, whatever name `.get` asks."""
+class PipedagConfig(ConfigFile):
+    """A config file in pipedag's layout: `PipedagConfig(path_or_dict).get(instance)`.
 
-    def __init__(self, config: Config) -> None:
-        self._config = config
+    `PipedagConfig.default` reads the file `Config.load()` finds (`$TABLEDAG_CONFIG`, else
+    `tabledag.yaml` here or in a parent directory).
+    """
 
-    def get(
+    def __init__(self, path: str | Path | dict[str, Any]) -> None:
+        super().__init__(path if isinstance(path, dict) else Path(path).expanduser())
+
+    def get(  # type: ignore[override]
         self, instance: str | None = None, flow: str | None = None, per_user: bool = False
     ) -> ConfigContext:
-        return ConfigContext.of(self._config)
+        config = super().get(instance, flow, per_user)
+        return ConfigContext.of(config, flow_name=flow, instance_name=instance)
+
+    class _Default:
+        def __get__(self, instance: object, owner: type[PipedagConfig]) -> PipedagConfig:
+            return owner(find_config())
+
+    default = _Default()
 
 
 def create_basic_pipedag_config(
@@ -72,15 +152,22 @@ def create_basic_pipedag_config(
     fail_fast: bool = True,
     disable_stage_locking: bool = False,
     file_locking_directory: str | Path | None = None,
-) -> BasicPipedagConfig:
-    """pipedag's one-URL config, with pipedag's defaults (`fail_fast=True`).
+) -> PipedagConfig:
+    """pipedag's one-URL config, with pipedag's defaults (`fail_fast=True`); `.get(...)` with
+    any instance name gives it, and `.raw_config` is the layout it stands for.
 
-    Accepted and ignored: `network_interface` (tabledag runs no context server), `kroki_url`
-    (visualisation is local), `auto_table` (every frame and query type is a table already),
-    `file_locking_directory`. `disable_stage_locking` is ignored too: tabledag keeps a DuckDB
-    file's lock, which costs nothing and keeps a second process out.
+    Accepted and ignored, as in a config file (`tabledag.config.layout.IGNORED`):
+    `network_interface`, `kroki_url`, `auto_table`; `disable_stage_locking` and
+    `file_locking_directory` too: each store takes its database's own lock (a file lock for a
+    DuckDB file), which costs nothing and keeps a second run out.
     """
+    settings: dict[str, Any] = {
+        "instance_id": instance_id,
+        "fail_fast": fail_fast,
+        "table_store": {"class": "tabledag.SQLTableStore", "args": {"url": engine_url}},
+    }
     if blob_directory is not None:
-        raise ConfigError("blob_directory: tabledag has no blob store yet (Blob outputs)")
-    url = engine_url.replace("{name}", name)
-    return BasicPipedagConfig(create_basic_config(url, instance_id, fail_fast=fail_fast))
+        blob_args = {"base_path": str(blob_directory)}
+        settings["blob_store"] = {"class": "tabledag.FileBlobStore", "args": blob_args}
+    raw = {"name": name, "strict_instance_lookup": False, "instances": {"__any__": settings}}
+    return PipedagConfig(raw)
