@@ -73,6 +73,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .config import Config, create_basic_config
+    from .config.layout import IgnoredConfigWarning
     from .core.flow import Flow, Stage
     from .core.progress import TaskEvent
     from .core.result import FinalTaskState, Result
@@ -96,7 +97,6 @@ if TYPE_CHECKING:
     )
     from .hooks.base import CanMatResult, CanRetResult, TableHook
     from .outputs import RawSql, Table
-    from .config.layout import IgnoredConfigWarning
     from .pipedag.config import ConfigContext, PipedagConfig, create_basic_pipedag_config
     from .pipedag.context import StageLockContext
     from .stores.memory import ArrowTableStore

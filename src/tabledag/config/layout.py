@@ -106,7 +106,7 @@ def merged_instance(
     strict = instance is not None and raw.get("strict_instance_lookup", True)
     if strict and not any(found and part is not None for found, part in candidates):
         names = _instance_names(raw)
-        close = difflib.get_close_matches(instance, names, n=1)
+        close = difflib.get_close_matches(str(instance), names, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
             f"{where} has no instance {instance!r}.{hint} It has: {', '.join(names) or 'none'}"
@@ -130,7 +130,7 @@ def expand_references(raw: dict[str, Any], settings: dict[str, Any], where: str)
         (("blob_store",), "blob_store_connection", "blob_store_connections"),
     )
     for path, key, source in references:
-        node = expanded
+        node: Any = expanded
         for part in path:
             node = node.get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or key not in node:

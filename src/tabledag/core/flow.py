@@ -68,19 +68,29 @@ class Flow(_Declaring):
                 return stage
         raise KeyError(name)
 
+    def get_stage(self, name: str) -> Stage:
+        """The stage called `name` (pipedag's spelling of `flow[name]`)."""
+        return self[name]
+
     def run(
         self,
+        *components: Any,
         config: Config | None = None,
-        *,
         ignore_cache: bool = False,
         fail_fast: bool | None = None,
         engine: Any = None,
         progress: Any = None,
+        orchestration_engine: Any = None,
     ) -> Result:
-        """Run the flow; returns a `Result` (raises only with `fail_fast`, or a
-        `TabledagError` where the store itself cannot be used).
+        """Run the flow, or only some of its stages or tasks; returns a `Result` (raises only
+        with `fail_fast`, or a `TabledagError` where the store itself cannot be used).
 
         Args:
+            components: stages or tasks (what calling a task returned) to run instead of the
+                whole flow. Selected stages run all their tasks and commit; selected tasks run
+                even when cache-valid and commit nothing. Outputs of unselected upstream tasks
+                are read as their stage last committed them. (A `Config` given first, as in
+                `flow.run(config)`, is the config.)
             config: where tables go; default the config of an enclosing `with cfg:` block
                 (pipedag's spelling), else `Config.load().get()` (tabledag.yaml).
             ignore_cache: run every task and rewrite every table.
@@ -88,12 +98,17 @@ class Flow(_Declaring):
                 instance's `fail_fast` setting, else False).
             engine: where tasks run: a `tabledag.engines.Engine` (`ThreadEngine(4)`,
                 `DaskEngine("tcp://scheduler:8786")`, ...) or its short name; default the
-                instance's `orchestration`, else one after another.
+                instance's `orchestration`, else one after another. (`orchestration_engine`
+                is pipedag's name for it.)
             progress: called with a `TaskEvent` as each task starts and ends.
         """
         from ..config import Config, active
         from .run import run_flow
 
+        if components and isinstance(components[0], Config):
+            if config is not None:
+                raise DeclarationError("flow.run() got the config twice")
+            config, components = components[0], components[1:]
         if config is None:
             config = active.current() or Config.load().get()
         return run_flow(
@@ -101,8 +116,9 @@ class Flow(_Declaring):
             config,
             ignore_cache=ignore_cache,
             fail_fast=fail_fast,
-            engine=engine,
+            engine=engine if engine is not None else orchestration_engine,
             progress=progress,
+            components=components,
         )
 
     def __repr__(self) -> str:

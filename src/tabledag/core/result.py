@@ -93,6 +93,17 @@ class Result:
     def task_durations(self) -> TaskMap[float]:
         return TaskMap(self.durations)
 
+    @property
+    def task_values(self) -> TaskMap[Any]:
+        """Each task's output as the run recorded it (`TableRef`s for tables; `get` reads
+        them), pipedag's `Result.task_values`."""
+        return TaskMap(self.outputs)
+
+    @property
+    def config_context(self) -> Config:
+        """The config the run used (pipedag's name)."""
+        return self.config
+
     def get(self, task: TaskRef | TaskCall | str, as_type: Any = None) -> Any:
         """A task's output, with its tables read as `as_type` (default: the task's
         `input_type`, else `pyarrow.Table`); `task` may also be `"stage.task"`."""

@@ -57,12 +57,19 @@ def run_flow(
     fail_fast: bool | None = None,
     engine: Engine | str | dict[str, Any] | None = None,
     progress: Progress | None = None,
+    components: tuple[Any, ...] = (),
 ) -> Result:
+    """Run `flow` (or only `components`: stages, or tasks, see `Selection`) with `config`."""
+    selection = Selection.of(flow, components)
+    if selection.tasks_only:
+        ignore_cache = True  # selected tasks run even when their cache is valid (pipedag's rule)
     if fail_fast is None:
         fail_fast = bool(getattr(config, "fail_fast", False))
     spec = engine if engine is not None else getattr(config, "orchestration", None)
     chosen = SequentialEngine() if spec is None else engine_from_spec(spec)
-    runner = _Runner(flow, Result(config), uuid.uuid4().hex if ignore_cache else None, fail_fast)
+    runner = _Runner(
+        flow, Result(config), uuid.uuid4().hex if ignore_cache else None, fail_fast, selection
+    )
     runner.progress = progress
     runner.validation = str(getattr(config, "validation", "fail"))
     try:
@@ -91,8 +98,62 @@ def run_flow(
     return runner.result
 
 
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """What part of a flow a run runs (pipedag's `flow.run(*components)`).
+
+    No components: every task, every stage commits. Stages: their tasks run and the stages
+    commit. Tasks: they run even when cache-valid, and nothing commits (their tables exist
+    and `Result.get` reads them, but no stage shows them). Either way, an upstream task
+    outside the selection is not run: its output is read as its stage last committed it.
+    """
+
+    calls: frozenset[TaskCall] | None = None
+    tasks_only: bool = False
+
+    @classmethod
+    def of(cls, flow: Flow, components: tuple[Any, ...]) -> Selection:
+        from .flow import Stage
+
+        if not components:
+            return cls()
+        calls: set[TaskCall] = set()
+        kinds = set()
+        for component in components:
+            if isinstance(component, Stage):
+                if component.flow is not flow:
+                    raise DeclarationError(f"stage {component.name!r} is not in flow {flow.name!r}")
+                calls.update(component.tasks)
+                kinds.add("stage")
+            elif isinstance(component, TaskRef | TaskCall):
+                call = component.call if isinstance(component, TaskRef) else component
+                if call.stage.flow is not flow:
+                    raise DeclarationError(f"task {call.id!r} is not in flow {flow.name!r}")
+                calls.add(call)
+                kinds.add("task")
+            else:
+                raise DeclarationError(
+                    f"flow.run() runs stages or tasks of the flow, not {component!r}; pass the "
+                    "config as flow.run(config=...)"
+                )
+        if len(kinds) > 1:
+            raise DeclarationError("flow.run() takes either stages or tasks, not both")
+        return cls(frozenset(calls), tasks_only=kinds == {"task"})
+
+    def includes(self, call: TaskCall) -> bool:
+        return self.calls is None or call in self.calls
+
+
 class _Runner:
-    def __init__(self, flow: Flow, result: Result, force: str | None, fail_fast: bool) -> None:
+    def __init__(
+        self,
+        flow: Flow,
+        result: Result,
+        force: str | None,
+        fail_fast: bool,
+        selection: Selection | None = None,
+    ) -> None:
+        self.selection = selection or Selection()
         self.result = result
         self.force = force
         """None, or a token unique to this run that changes every cache key (ignore_cache)."""
@@ -100,8 +161,17 @@ class _Runner:
         self.progress: Progress | None = None
         self.validation = "fail"
         """What a failed annotation check does (the config's `validation`)."""
-        self.stages = [s for s in flow.stages if s.tasks]
-        self.calls = [c for s in self.stages for c in s.tasks]
+        chosen = self.selection.includes
+        self.stages = [s for s in flow.stages if any(chosen(c) for c in s.tasks)]
+        self.calls = [c for s in self.stages for c in s.tasks if chosen(c)]
+        self.outside = sorted(
+            {up for c in self.calls for up in c.upstream if not chosen(up)},
+            key=lambda c: (c.stage.position, c.stage.tasks.index(c)),
+        )
+        """Upstream tasks not selected: their committed outputs are read, not recomputed."""
+        self.available = {c.stage.name for c in self.outside}
+        """Stages whose tables selected tasks may read although this run does not commit
+        them (stages outside the selection; with a task selection, every decided stage)."""
         self.position = {c: i for i, c in enumerate(self.calls)}
         self.pending = set(self.calls)
         """Tasks not started yet (nor skipped)."""
@@ -109,7 +179,7 @@ class _Runner:
         self.waiting: dict[TaskCall, int] = {}
         """task -> how many of its inputs are not done yet."""
         for call in self.calls:
-            inputs = set(call.upstream)
+            inputs = {up for up in call.upstream if chosen(up)}
             self.waiting[call] = len(inputs)
             for up in inputs:
                 self.dependents[up].append(call)
@@ -130,6 +200,12 @@ class _Runner:
         self.locks, self.session, self.executor = locks, session, executor
         self.width = executor.workers if session.store.concurrent_sessions else 1
         held.callback(self._release_all)
+        if self.outside:
+            from .stored_outputs import committed_outputs
+
+            committed: dict[str, Any] = {}
+            for call in self.outside:
+                self.result.outputs[call] = committed_outputs(session, call, committed)
         while self.ready or self.running or len(self.decided) < len(self.stages):
             self._decide_stages()
             if self._dispatch():
@@ -273,13 +349,15 @@ class _Runner:
             if stage == call.stage.name:
                 continue
             if stage in self.doomed or (
-                stage in self.decided and stage not in self.result.committed
+                stage in self.decided
+                and stage not in self.result.committed
+                and stage not in self.available
             ):
                 return f"stage {stage!r}, which its input {up.id} belongs to, did not commit"
         return None
 
     def _finished(self, stage: Stage) -> bool:
-        return all(c in self.result.states for c in stage.tasks)
+        return all(c in self.result.states for c in stage.tasks if c in self.position)
 
     # -- stages ---------------------------------------------------------------------------------
 
@@ -319,11 +397,16 @@ class _Runner:
 
     def _decide(self, stage: Stage) -> None:
         result = self.result
-        if stage.name in self.doomed or not all(result.states[c] in DONE for c in stage.tasks):
+        ran = [c for c in stage.tasks if c in self.position]
+        if stage.name in self.doomed or not all(result.states[c] in DONE for c in ran):
             logger.warning("stage %r not committed: not every task succeeded", stage.name)
             return
+        if self.selection.tasks_only:
+            logger.info("stage %r not committed: only some of its tasks ran", stage.name)
+            self.available.add(stage.name)
+            return
         read = {up.stage.name for c in stage.tasks for up in c.upstream} - {stage.name}
-        missing = sorted(read - result.committed)
+        missing = sorted(read - result.committed - self.available)
         if missing:
             logger.warning(
                 "stage %r not committed: it reads from %s, which did not commit",

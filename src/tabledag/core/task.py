@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DeclarationError
-from ..outputs import RawSql, Table, normalize_name
+from ..outputs import RawSql, Table, TableRef, normalize_name
 from ..tree import iter_tree, map_tree
 
 if TYPE_CHECKING:
@@ -219,6 +219,27 @@ class TaskRef:
     def __repr__(self) -> str:
         path = "".join(f"[{p!r}]" for p in self.path)
         return f"<TaskRef {self.call.id}{path}>"
+
+    def get_output_from_store(self, as_type: Any = None, config: Any = None) -> Any:
+        """This output as its stage last committed it, without running anything; tables
+        come as `as_type` (default the task's `input_type`, else `pyarrow.Table`). `config`
+        defaults to the one of an enclosing `with cfg:` block, else `tabledag.yaml`."""
+        from ..config import Config, active
+        from ..stores.base import arrow_table_type
+        from .stored_outputs import committed_outputs
+
+        config = config or active.current() or Config.load().get()
+        if as_type is None:
+            as_type = self.call.task.input_type or arrow_table_type()
+        with config.store_object.session() as session:
+            value = committed_outputs(session, self.call, {})
+            for part in self.path:
+                value = value[part]
+            return map_tree(
+                value,
+                lambda ref: session.retrieve(ref, ref.stage, as_type),
+                lambda v: isinstance(v, TableRef),
+            )
 
 
 def iter_refs(value: Any) -> Iterator[TaskRef]:

@@ -74,7 +74,7 @@ class ConfigContext(Config):
         return state
 
     @classmethod
-    def get(cls) -> Config:  # type: ignore[override]
+    def get(cls) -> Config:
         """The config of the enclosing `with cfg:` block (or of the running flow)."""
         config = _active.current()
         if config is None:
@@ -97,7 +97,7 @@ class ConfigContext(Config):
         return self.name
 
     @property
-    def store(self) -> PipedagStore:  # type: ignore[override]
+    def store(self) -> PipedagStore:
         """pipedag's store object: `.table_store` (SQLAlchemy access) and `.blob_store`."""
         if "pipedag_store" not in self.__dict__:
             self.__dict__["pipedag_store"] = PipedagStore(self)
@@ -128,7 +128,7 @@ class PipedagConfig(ConfigFile):
     def __init__(self, path: str | Path | dict[str, Any]) -> None:
         super().__init__(path if isinstance(path, dict) else Path(path).expanduser())
 
-    def get(  # type: ignore[override]
+    def get(
         self, instance: str | None = None, flow: str | None = None, per_user: bool = False
     ) -> ConfigContext:
         config = super().get(instance, flow, per_user)
