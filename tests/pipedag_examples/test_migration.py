@@ -54,10 +54,6 @@ MISSING: dict[str, str] = {
         "Table(...).materialize() and tasks tainted by interactive debugging"
     ),
     "example_postgres/run_pipeline.py": "AUTO_VERSION; pipedag.yaml keys (network_interface...)",
-    "example_postgres/run_pipeline_small.py": (
-        "pipedag.yaml layout: network_interface, auto_table, hook_args, local_table_cache, "
-        "blob_store, lock_manager"
-    ),
     "example_postgres/realistic_pipeline.py": f"Blob, Task, TaskGetItem; {_SUBFLOWS_ETC}",
     "example_postgres/realistic_pipeline_sqa.py": _SUBFLOWS_ETC,
     "example_postgres/realistic_pipeline_sqa_instances.py": (
@@ -127,7 +123,14 @@ def databases_with(suffix: str) -> list[str]:
     return sorted(name for (name,) in rows)
 
 
-def stage_tables(database: str) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
+_AUTO_SUFFIX = re.compile(r"_[0-9a-z]{6,8}_\d{4}$")
+"""Generated table names: pipedag writes `name%%` as `name_<6 characters of its task cache
+key>_<counter>` and calls an unnamed output `<task>_<key>_<counter>`; tabledag writes
+`name_<hash of the task>_<counter>` and calls an unnamed output after its task. Tables are
+compared by what precedes the generated part (and by contents where several share it)."""
+
+
+def stage_tables(database: str) -> dict[tuple[str, str], list[list[Any]]]:
     """Every table and view of every stage schema in `database`: its rows, sorted."""
     conn = _connect(database)
     try:
@@ -137,13 +140,14 @@ def stage_tables(database: str) -> dict[tuple[str, str], list[tuple[Any, ...]]]:
                 "WHERE table_schema NOT LIKE 'pg_%'"
             )
             names = [(s, t) for s, t in cursor.fetchall() if not _INTERNAL_SCHEMA.search(s)]
-            contents = {}
+            contents: dict[tuple[str, str], list[list[Any]]] = {}
             for schema, table in sorted(names):
                 cursor.execute(f'SELECT * FROM "{schema}"."{table}"')
                 columns = tuple(d.name for d in cursor.description)
                 rows = sorted((_comparable(r) for r in cursor.fetchall()), key=repr)
-                contents[(schema, table)] = [columns, *rows]
-            return contents
+                stem = (schema, _AUTO_SUFFIX.sub("", table))
+                contents.setdefault(stem, []).append([columns, *rows])
+            return {stem: sorted(tables, key=repr) for stem, tables in contents.items()}
     finally:
         conn.close()
 
