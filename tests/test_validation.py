@@ -235,7 +235,9 @@ def test_an_invalid_output_fails_its_task(
     assert "out" not in result.committed
 
 
-def test_other_input_types_are_checked_on_a_polars_copy(db: StoreTarget) -> None:
+def test_other_input_types_are_checked_on_a_polars_copy_queries_as_written(
+    db: StoreTarget,
+) -> None:
     config = config_for(db)
     with Flow("other") as flow:
         with Stage("src"):
@@ -251,12 +253,23 @@ def test_other_input_types_are_checked_on_a_polars_copy(db: StoreTarget) -> None
         with Stage("src"):
             bad = vt.people(True)
         with Stage("use"):
-            call = vt.ibis_people(bad, 0)
+            pandas_call = vt.pandas_people(bad, 0)
     result = flow.run(config=config)
-    error = cause(result, call.call)
+    error = cause(result, pandas_call.call)
     assert isinstance(error, TableValidationError)
     assert "input table of parameter 'people' fails validation with Person" in str(error)
     assert error.failures == {"src.people": {"age|min": 2, "name|nullability": 1}}
+    # a lazy task's query input is not read (as on pipedag): its result is checked as written
+    with Flow("query_bad") as flow:
+        with Stage("src"):
+            bad = vt.people(True)
+        with Stage("use"):
+            query_call = vt.ibis_people(bad, 0)
+    result = flow.run(config=config)
+    error = cause(result, query_call.call)
+    assert isinstance(error, TableValidationError)
+    assert "output table (checked as written, uncast) fails validation" in str(error)
+    assert error.failures == {"use.ibis_people": {"age|min": 2, "name|nullability": 1}}
 
 
 @pytest.mark.parametrize("task", [vt.ibis_people, vt.pandas_people])

@@ -117,8 +117,8 @@ def make_pair(bad: bool) -> tuple[dy.DataFrame[Person], pl.DataFrame]:
 
 @materialize(lazy=True, input_type=ibis.Table)
 def ibis_people(people: Person, shift: int) -> Person:
-    """Another input_type: the input is checked on a polars copy and arrives as ibis, uncast;
-    the query's result is checked once the database has written it."""
+    """A lazy task asking for queries: the input is not read (nor checked) and arrives as
+    ibis, uncast; the query's result is checked once the database has written it."""
     assert isinstance(people, ibis.Table)
     return people.mutate(age=people.age - shift)
 

@@ -54,7 +54,7 @@ class MaterializingTask:
         read once, when the task is first used in a flow (and again in each worker)."""
         from ..validation import read_annotations
 
-        return read_annotations(self.fn, self.name, self.input_type)
+        return read_annotations(self.fn, self.name, self.input_type, self.lazy)
 
     def with_name(self, name: str) -> MaterializingTask:
         """The same task under another name (to call it twice in one stage)."""

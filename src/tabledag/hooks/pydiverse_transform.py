@@ -92,7 +92,9 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
             sa_table = store.retrieve(table, stage_name, sa.Table)
             if isinstance(sa_table, sa.Alias):  # tasks get an alias (pipedag's); pdt the table
                 sa_table = sa_table.original
-            engine = _engine(store.sqlalchemy_dialect[0])
+            # a live engine where SQLAlchemy reaches the database, so that a task can also
+            # export results (`>> export(pdt.Scalar)`); else one that only compiles
+            engine = store.store.sqlalchemy_engine() or _engine(store.sqlalchemy_dialect[0])
             result = pdt.Table(sa_table, pdt.SqlAlchemy(engine), name=table.name)
         else:
             import polars as pl
@@ -140,7 +142,9 @@ def _engine(sa_name: str) -> Any:
     def refuse(*args: Any) -> Any:
         raise HookError(
             "a pydiverse.transform SqlAlchemy input builds queries for tabledag to run: "
-            "return it from the task, or ask for input_type=pdt.Polars to compute in Python"
+            "return it from the task, or ask for input_type=pdt.Polars to compute in Python "
+            "(SQLAlchemy has no dialect installed for this store's URL to run it here, e.g. "
+            "duckdb-engine for DuckDB)"
         )
 
     class CompileOnlyEngine(sa.engine.Engine):

@@ -53,7 +53,6 @@ class TableStoreView:
 
     def __init__(self, store: Any) -> None:
         self._store = store
-        self._engine: Any = None
 
     @property
     def schema_prefix(self) -> str:
@@ -66,25 +65,14 @@ class TableStoreView:
     @property
     def engine(self) -> Any:
         """A SQLAlchemy engine on the store's database (no pool: connections close)."""
-        if self._engine is None:
-            url = getattr(self._store, "url", None)
-            if not isinstance(url, str):
-                raise StoreError(
-                    f"{type(self._store).__name__} has no database URL, so it offers no "
-                    "SQLAlchemy engine; read tables with Result.get or a task's input_type"
-                )
-            import sqlalchemy as sa
-
-            try:
-                self._engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-            except Exception as error:  # a missing SQLAlchemy dialect package
-                from ..util import mask_url
-
-                raise StoreError(
-                    f"cannot make a SQLAlchemy engine for {mask_url(url)}: {error} (for DuckDB "
-                    "install duckdb-engine)"
-                ) from None
-        return self._engine
+        engine = self._store.sqlalchemy_engine()
+        if engine is None:
+            raise StoreError(
+                f"{type(self._store).__name__} offers no SQLAlchemy engine: it has no database "
+                "URL, or SQLAlchemy has no dialect installed for it (for DuckDB install "
+                "duckdb-engine)"
+            )
+        return engine
 
     @contextlib.contextmanager
     def engine_connect(self) -> Iterator[Any]:

@@ -371,6 +371,12 @@ class TableStore(ABC):
     """Whether sessions of this store may work at the same time (threads run one task at a
     time on a store that says no)."""
 
+    def sqlalchemy_engine(self) -> Any | None:
+        """A SQLAlchemy engine on the store's database, for user code that runs its own
+        queries (pydiverse.transform inputs, pipedag's `table_store.engine`); None where the
+        store has no database SQLAlchemy reaches, or its dialect package is not installed."""
+        return None
+
     @abstractmethod
     def open_session(self) -> StoreSession:
         """A new, independent session; close it when done."""

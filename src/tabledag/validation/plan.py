@@ -70,6 +70,10 @@ class Plan:
     copies: dict[str, Any]
     """parameter -> polars frame type its tables are checked as, where the task declares
     another `input_type` (ibis, SQLAlchemy, pandas...): the task gets its type, uncast."""
+    unchecked: frozenset[str] = frozenset()
+    """Parameters of a lazy task that asks for queries (ibis, SQLAlchemy, ...): their tables
+    are not read or checked (that would pull the query's inputs through Python, and pipedag
+    does not check them either); the query's result is checked once written."""
 
     def inputs(
         self,
@@ -89,7 +93,10 @@ class Plan:
             raise DeclarationError(f"{where}: {error}") from None
         for name, value in bound.arguments.items():
             shape = self.params.get(name)
-            if shape is None:
+            if name in self.unchecked:
+                as_type = self.types[name]
+                value = map_tree(value, lambda ref, t=as_type: retrieve(ref, t), _is_ref)
+            elif shape is None:
                 if default is not None:
                     value = map_tree(value, lambda ref: retrieve(ref, default), _is_ref)
             else:
@@ -151,7 +158,9 @@ def _has_collection(shape: Shape) -> bool:
 # -- reading ----------------------------------------------------------------------------------
 
 
-def read_annotations(fn: Callable[..., Any], task: str, input_type: Any) -> Plan | None:
+def read_annotations(
+    fn: Callable[..., Any], task: str, input_type: Any, lazy: bool = False
+) -> Plan | None:
     """The plan for `fn`'s annotations, or None when none of them names a schema."""
     raw = getattr(fn, "__annotations__", None) or {}
     params: dict[str, Shape] = {}
@@ -173,15 +182,19 @@ def read_annotations(fn: Callable[..., Any], task: str, input_type: Any) -> Plan
     signature = inspect.signature(fn)
     types_: dict[str, Any] = {}
     copies: dict[str, Any] = {}
+    unchecked: set[str] = set()
     for name, shape in params.items():
         kind = _single_kind(shape, f"task {task!r}: parameter {name!r}")
         try:
             types_[name] = kind.input_type(input_type)
         except DeclarationError as error:
             raise DeclarationError(f"task {task!r}: parameter {name!r} is {error}") from None
-        if types_[name] is None:  # e.g. input_type=ibis.Table: check a polars copy
+        if types_[name] is None and lazy:  # a query over the input: no copy is read
+            types_[name] = input_type
+            unchecked.add(name)
+        elif types_[name] is None:  # e.g. input_type=pandas.DataFrame: check a polars copy
             types_[name], copies[name] = input_type, kind.input_type(None)
-    return Plan(task, signature, params, types_, returns, copies)
+    return Plan(task, signature, params, types_, returns, copies, frozenset(unchecked))
 
 
 def _resolve(annotation: Any, fn: Callable[..., Any], where: str) -> Any:
