@@ -9,6 +9,7 @@ cannot find its tables, an annotation string that names a schema but does not re
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import logging
@@ -94,8 +95,9 @@ class Plan:
         for name, value in bound.arguments.items():
             shape = self.params.get(name)
             if name in self.unchecked:
-                as_type = self.types[name]
-                value = map_tree(value, lambda ref, t=as_type: retrieve(ref, t), _is_ref)
+                value = map_tree(
+                    value, functools.partial(_read, retrieve, self.types[name]), _is_ref
+                )
             elif shape is None:
                 if default is not None:
                     value = map_tree(value, lambda ref: retrieve(ref, default), _is_ref)
@@ -143,6 +145,10 @@ class Plan:
             if outcome.failed:
                 what = "output table (checked as written, uncast)"
                 _settle(outcome, kind, mode, where, self.task, what, go_on=False)
+
+
+def _read(retrieve: Callable[[TableRef, Any], Any], as_type: Any, ref: TableRef) -> Any:
+    return retrieve(ref, as_type)
 
 
 def _is_ref(value: Any) -> bool:
