@@ -1,8 +1,11 @@
 """The config a `with cfg:` block makes current (pipedag's `ConfigContext` spelling).
 
 tabledag passes its config explicitly (`flow.run(config)`); pipedag programs instead enter
-the config and call `flow.run()`. `Flow.run` asks `current()` before it looks for a file, so
-both spellings run the same flow. The one other place config is ambient.
+the config and call `flow.run()`, and call `ConfigContext.get()` inside tasks. `Flow.run`
+asks `current()` before it looks for a file, so both spellings run the same flow, and the
+runner (and each engine's worker, around each task) enters the run's config, so that tasks
+find it on every engine. The one other place config is ambient; tabledag's own code reads it
+only in `Flow.run` and the pipedag adapters.
 """
 
 from __future__ import annotations

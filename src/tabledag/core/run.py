@@ -72,6 +72,9 @@ def run_flow(
     )
     runner.progress = progress
     runner.validation = str(getattr(config, "validation", "fail"))
+    from ..config import active
+
+    token = active.enter(config)  # tasks on this thread read it (`ConfigContext.get()`)
     try:
         store = config.store_object
         chosen.check(config)
@@ -95,6 +98,8 @@ def run_flow(
             f"running flow {flow.name!r} failed: {type(error).__name__}: "
             f"{mask_url(str(error).strip())}{after}"
         ) from error
+    finally:
+        active.leave(token)
     return runner.result
 
 

@@ -42,7 +42,13 @@ def call(run_id: str, config: Config, fn: Work, work: Any) -> Any:
         with _lock:
             _sessions[key] = session
             _forget_old_runs(run_id)
-    return fn(session, work)
+    from ..config import active
+
+    token = active.enter(config)  # what `ConfigContext.get()` in a task returns
+    try:
+        return fn(session, work)
+    finally:
+        active.leave(token)
 
 
 def _open(run_id: str, config: Config) -> StoreSession:

@@ -74,12 +74,13 @@ class ConfigContext(Config):
         return state
 
     @classmethod
-    def get(cls) -> Config:
-        """The config of the enclosing `with cfg:` block (or of the running flow)."""
+    def get(cls) -> ConfigContext:
+        """The config of the enclosing `with cfg:` block, or of the running flow (in its
+        tasks, on every engine); a plain `Config` is given pipedag's surface."""
         config = _active.current()
         if config is None:
             raise ConfigError("no config is active: use `with cfg:` around this code")
-        return config
+        return config if isinstance(config, ConfigContext) else ConfigContext.of(config)
 
     @classmethod
     def of(cls, config: Config, **names: str | None) -> ConfigContext:

@@ -14,7 +14,7 @@ import pydiverse.colspec as cs
 import pydiverse.colspec.exc as cs_exc
 
 from ..errors import DeclarationError
-from .frames import as_type, lenient, polars_input_type, table_outcome
+from .frames import as_type, lenient, polars_input_type, row_count, table_outcome
 from .kinds import Kind, Outcome, TableOutcome
 
 _POLARS = (pl.DataFrame, pl.LazyFrame)
@@ -59,7 +59,9 @@ class ColSpecKind(Kind):
             valid, failure = self.spec.filter_polars(data, cast=True)
         except _COLUMN_ERRORS as error:
             return Outcome(None, {tables: TableOutcome(problem=_problem(error))}, go_on)
-        return Outcome(as_type(valid, cast_to), {tables: table_outcome(failure, len(valid))}, go_on)
+        return Outcome(
+            as_type(valid, cast_to), {tables: table_outcome(failure, row_count(valid))}, go_on
+        )
 
 
 class CollectionKind(Kind):

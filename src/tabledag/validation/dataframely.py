@@ -16,7 +16,7 @@ import dataframely as dy
 import polars as pl
 
 from ..errors import DeclarationError
-from .frames import as_type, lenient, polars_input_type, table_outcome
+from .frames import as_type, lenient, polars_input_type, row_count, table_outcome
 from .kinds import Kind, Outcome, TableOutcome
 
 _SUPPORTED = (
@@ -89,7 +89,7 @@ class SchemaKind(Kind):
                 result = result.collect_all()
         except (dy.exc.SchemaError, dy.exc.ValidationError, pl.exceptions.PolarsError) as error:
             return Outcome(None, {tables: TableOutcome(problem=_problem(error))}, go_on)
-        outcome = table_outcome(result.failure, len(result.result))
+        outcome = table_outcome(result.failure, row_count(result.result))
         return Outcome(as_type(result.result, cast_to), {tables: outcome}, go_on)
 
 

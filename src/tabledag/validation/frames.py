@@ -42,6 +42,13 @@ def to_polars(value: Any) -> Any:
     return None
 
 
+def row_count(frame: Any) -> int:
+    """Rows of a polars DataFrame or LazyFrame (a LazyFrame is counted, not collected)."""
+    if isinstance(frame, pl.LazyFrame):
+        return int(frame.select(pl.len()).collect().item())
+    return len(frame)
+
+
 def table_outcome(failure: Any, valid_rows: int) -> TableOutcome:
     invalid = len(failure)
     if not invalid:
