@@ -48,7 +48,7 @@ LOAD_CEILINGS = {
     "parquet": "pyarrow write_table",
     "parquet_s3": "pyarrow write_table through s3fs",
     "memory": "DuckDB register of the Arrow table",
-    "snowflake": "write_pandas",
+    "snowflake": "PUT parquet + COPY INTO",
 }
 READ_CEILINGS = {
     "duckdb": "DuckDB to_arrow_table",

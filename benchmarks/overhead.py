@@ -3,8 +3,8 @@ kind (ibis, SQL text, SQLAlchemy), the fixed cost of a run and a cold process's 
 
 Chain (5 stages of 40, each task a filter of the previous one; raw ceiling: the same 200
 `CREATE TABLE AS` sent directly, on a fresh instance): fresh run on a fresh instance (in-process
-compile caches emptied), fully cached rerun, rerun after one change (task 100's filter
-constant: it and the 99 after it run again), and a fresh run under the thread engine.
+compile caches emptied), fully cached rerun, rerun after one change (the middle task's
+filter constant: it and the tasks after it run again), and a fresh run under the thread engine.
 
 Fixed cost: a one-task flow (`SELECT 1`) on a fresh instance against a raw connect + CREATE
 SCHEMA + CREATE TABLE AS + close. Cold first task: a new Python process that imports tabledag,
@@ -30,8 +30,10 @@ from . import figures as fig
 from .stores import BenchStore
 from .tiny_tasks import VARIANTS, raw_statements, source_sql
 
-CHANGED_AT = 100
-"""The task whose filter changes in the one-change rerun (0-based, of 200)."""
+
+def changed_at(tasks: int) -> int:
+    """The task whose filter changes in the one-change rerun (0-based): the middle one."""
+    return tasks // 2
 
 
 def _progress(message: str) -> None:
@@ -76,7 +78,7 @@ def build_chain(variant: str, n_stages: int, per_stage: int, changed: bool) -> A
                     if previous is None:
                         previous = source.with_name(name)()
                     else:
-                        low = -2.0 if changed and n == CHANGED_AT else -1.0
+                        low = -2.0 if changed and n == changed_at(n_stages * per_stage) else -1.0
                         previous = step.with_name(name)(previous, low)
                     n += 1
     return flow
@@ -239,9 +241,7 @@ def run(store: BenchStore, reps: int, tasks: int, variants: list[str], out: fig.
     t_start = time.perf_counter()
     for variant in variants:
         chain_round(store, variant, 5, 2)  # warm-up: imports, first connections
-        rounds = []
-        for _ in range(reps):
-            rounds.append(chain_round(store, variant, 5, per_stage))
+        rounds = [chain_round(store, variant, 5, per_stage) for _ in range(reps)]
         med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
         _progress(
             f"{kind}/{variant}: fresh {med['fresh'] / tasks * 1e3:.2f} ms/task, cached "
@@ -255,7 +255,7 @@ def run(store: BenchStore, reps: int, tasks: int, variants: list[str], out: fig.
         out.add(**common, name=f"{variant}: cached", seconds=med["cached"], **raw,
                 target=fig.TARGET_TINY_CACHED)  # fmt: skip
         out.add(**common, name=f"{variant}: one change", seconds=med["one_change"], **raw,
-                note=f"tasks {CHANGED_AT}..{tasks - 1} run again")  # fmt: skip
+                note=f"tasks {changed_at(tasks)}..{tasks - 1} run again")  # fmt: skip
         if "threads" in med:
             out.add(**common, name=f"{variant}: fresh, threads", seconds=med["threads"], **raw,
                     target=fig.TARGET_TINY_FRESH)  # fmt: skip
@@ -288,4 +288,3 @@ def run(store: BenchStore, reps: int, tasks: int, variants: list[str], out: fig.
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -5,14 +5,17 @@ work without tabledag, on a fresh instance of the same kind.
 `.config()` a tabledag `Config` on it (the same object for reruns), `.raw` a `Raw` doing the
 same work directly:
 
-| kind | tabledag | raw load | raw query | raw read |
-|---|---|---|---|---|
-| duckdb | SQLTableStore on a DuckDB file | CREATE TABLE AS from Arrow | CREATE TABLE AS | `.to_arrow_table()` |
-| postgres | SQLTableStore, a database per instance | ADBC `adbc_ingest` | CREATE TABLE AS (psycopg2) | ADBC `fetch_arrow_table` |
-| parquet | ParquetTableStore on local disk | `pq.write_table` | DuckDB `COPY (...) TO` | `pq.read_table` |
-| parquet_s3 | ParquetTableStore on moto's S3 (loopback) | the same through s3fs | the same | the same |
-| memory | ArrowTableStore | DuckDB `register` (a view of the Arrow table) | `.to_arrow_table()` | the table itself |
-| snowflake | SQLTableStore on fakesnow's server | `write_pandas` | CREATE TABLE AS | `fetch_arrow_all` |
+- duckdb: SQLTableStore on a DuckDB file; raw: CREATE TABLE AS from Arrow, CREATE TABLE AS,
+  `.to_arrow_table()`.
+- postgres: SQLTableStore, a database per instance; raw: ADBC `adbc_ingest`, CREATE TABLE AS
+  (psycopg2), ADBC `fetch_arrow_table`.
+- parquet: ParquetTableStore on local disk; raw: `pq.write_table`, DuckDB `COPY (...) TO`,
+  `pq.read_table`.
+- parquet_s3: ParquetTableStore on moto's S3 server (loopback); raw: the same through s3fs.
+- memory: ArrowTableStore; raw: DuckDB `register` (a view of the Arrow table),
+  `.to_arrow_table()`, the table itself.
+- snowflake: SQLTableStore on fakesnow's server; raw: PUT of a parquet file + COPY INTO,
+  CREATE TABLE AS, `fetch_arrow_all`.
 
 Keys and indexes are declared in the raw loads too where the store keeps them (DuckDB,
 Postgres), so both sides do the same work.
@@ -308,11 +311,26 @@ class SnowflakeRaw(Raw):
             self.con = None
 
     def load(self, name: str, table: Any, keys: dict[str, Any] | None) -> None:
-        from snowflake.connector.pandas_tools import write_pandas
+        """CREATE TABLE, then a parquet file PUT to a temporary stage and COPY INTO (the bulk
+        path Snowflake documents, and the one tabledag takes)."""
+        import os
 
-        frame = table.to_pandas()
-        frame.columns = [col.upper() for col in frame.columns]
-        write_pandas(self.con, frame, name.upper(), schema="RAW", auto_create_table=True)
+        import pyarrow.parquet as pq
+
+        cur = self.con.cursor()
+        columns = ", ".join(f"{f.name.upper()} {_snowflake_type(f.type)}" for f in table.schema)
+        cur.execute(f"CREATE TABLE raw.{name} ({columns})")
+        cur.execute("CREATE TEMPORARY STAGE IF NOT EXISTS raw.bench_stage")
+        renamed = table.rename_columns([c.upper() for c in table.column_names])
+        with tempfile.TemporaryDirectory(prefix="bench-snowflake-") as directory:
+            path = os.path.join(directory, f"{name}.parquet")
+            pq.write_table(renamed, path, compression="snappy")
+            cur.execute(f"PUT 'file://{path}' @raw.bench_stage/{name} AUTO_COMPRESS = FALSE")
+            cur.execute(
+                f"COPY INTO raw.{name} FROM @raw.bench_stage/{name} FILE_FORMAT = (TYPE = "
+                "PARQUET USE_LOGICAL_TYPE = TRUE) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE "
+                "PURGE = TRUE"
+            )
 
     def query(self, name: str, sql: str) -> None:
         self.con.cursor().execute(f"CREATE TABLE out.{name} AS {sql}")
@@ -329,6 +347,24 @@ class SnowflakeRaw(Raw):
         cur = self.con.cursor()
         for sql in statements:
             cur.execute(sql)
+
+
+def _snowflake_type(t: Any) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_decimal(t):
+        return f"NUMBER({t.precision}, {t.scale})"
+    if pa.types.is_integer(t):
+        return "NUMBER(38, 0)"
+    if pa.types.is_floating(t):
+        return "FLOAT"
+    if pa.types.is_date(t):
+        return "DATE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMP_NTZ" if t.tz is None else "TIMESTAMP_TZ"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    return "VARCHAR"
 
 
 class BenchStore:
@@ -398,7 +434,9 @@ class BenchStore:
                 "s3_secret_access_key": bucket.secret_access_key,
             }
             config = Config("pipeline", {"class": "tabledag.ParquetTableStore", "args": args})
-            return Instance(self.kind, config, ParquetRaw(bucket.url(prefix, "raw"), bucket.new_fs()))
+            return Instance(
+                self.kind, config, ParquetRaw(bucket.url(prefix, "raw"), bucket.new_fs())
+            )
         if self.kind == "memory":
             config = Config("pipeline", {"class": "tabledag.ArrowTableStore", "args": {}})
             return Instance(self.kind, config, MemoryRaw())

@@ -13,13 +13,13 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-
 from benchmarks.tpch import compare, data, queries_sql
 from benchmarks.tpch import flow as tpch_flow
 
 from .conftest import StoreTarget
 
 SF = 0.01
+
 
 @pytest.fixture(scope="module")
 def frames() -> dict[str, pa.Table]:

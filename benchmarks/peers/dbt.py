@@ -17,13 +17,13 @@ from typing import Any
 
 from . import common
 
-FRAME_MODEL = '''
+FRAME_MODEL = """
 def model(dbt, session):
     dbt.config(materialized="table")
     import pyarrow.parquet as pq
 
     return pq.read_table("{path}")
-'''
+"""
 
 
 def write_project(root: Path, db: common.Db, tasks: int, changed: bool, frame: str | None) -> None:
@@ -46,9 +46,7 @@ def write_project(root: Path, db: common.Db, tasks: int, changed: bool, frame: s
             f"      user: {u.username}\n      password: '{u.password or ''}'\n"
             f"      dbname: {u.path.lstrip('/')}\n      schema: public\n      threads: 1\n"
         )
-    (root / "profiles.yml").write_text(
-        "bench:\n  target: dev\n  outputs:\n    dev:\n" + output
-    )
+    (root / "profiles.yml").write_text("bench:\n  target: dev\n  outputs:\n    dev:\n" + output)
     if frame is not None:
         (models / "frame.py").write_text(FRAME_MODEL.format(path=frame))
         return
@@ -82,21 +80,21 @@ def main(argv: list[str] | None = None) -> int:
             with common.fresh_db(args.store, root) as db:
                 project = root / "chain"
                 write_project(project, db, args.tasks, False, None)
-                figures.sample("fresh", common.timed(lambda: dbt(project, "run")))
+                figures.sample("fresh", common.timed(dbt, project, "run"))
                 state = root / "state"
                 shutil.rmtree(state, ignore_errors=True)
                 shutil.copytree(project / "target", state)
                 selection = ("--select", "state:modified+", "--state", str(state))
-                figures.sample("no_change", common.timed(lambda: dbt(project, "run", *selection)))
+                figures.sample("no_change", common.timed(dbt, project, "run", *selection))
                 write_project(project, db, args.tasks, True, None)
-                figures.sample("one_change", common.timed(lambda: dbt(project, "run", *selection)))
+                figures.sample("one_change", common.timed(dbt, project, "run", *selection))
             if args.store == "duckdb":
                 with common.fresh_db(args.store, root) as db:
                     figures.sample("raw_frame", common.raw_frame_load(db, args.frame))
                 with common.fresh_db(args.store, root) as db:
                     project = root / "frame"
                     write_project(project, db, args.tasks, False, args.frame)
-                    figures.sample("frame", common.timed(lambda: dbt(project, "run")))
+                    figures.sample("frame", common.timed(dbt, project, "run"))
             else:
                 notes["frame"] = "dbt-postgres has no Python models (dbt seed: CSV)"
             frame = figures.median("frame")

@@ -57,7 +57,7 @@ def _limit(db: common.Db) -> str:
     return "None" if db.store == "duckdb" else str(PG_FRAME_ROWS)
 
 
-FRAME_MODEL = '''
+FRAME_MODEL = """
 import pandas as pd
 import pyarrow.parquet as pq
 from sqlmesh import model
@@ -78,7 +78,7 @@ def execute(context, start, end, execution_time, **kwargs):
     if limit is not None:
         table = table.slice(0, limit)
     return table.to_pandas()
-'''
+"""
 
 
 def plan(root: Path) -> None:
@@ -101,10 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             with common.fresh_db(args.store, root) as db:
                 project = root / "chain"
                 write_project(project, db, args.tasks, False, None)
-                figures.sample("fresh", common.timed(lambda: plan(project)))
-                figures.sample("no_change", common.timed(lambda: plan(project)))
+                figures.sample("fresh", common.timed(plan, project))
+                figures.sample("no_change", common.timed(plan, project))
                 write_project(project, db, args.tasks, True, None)
-                figures.sample("one_change", common.timed(lambda: plan(project)))
+                figures.sample("one_change", common.timed(plan, project))
             frame = args.frame
             if args.store == "postgres":
                 import pyarrow.parquet as pq
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             with common.fresh_db(args.store, root) as db:
                 project = root / "frame"
                 write_project(project, db, args.tasks, False, frame)
-                figures.sample("frame", common.timed(lambda: plan(project)))
+                figures.sample("frame", common.timed(plan, project))
             common.progress("sqlmesh", f"{args.store}: fresh {figures.median('fresh'):.1f} s, "
                             f"no change {figures.median('no_change'):.1f} s, one change "
                             f"{figures.median('one_change'):.1f} s, frame "

@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     with Flow("frame") as frame_flow, Stage("load"):
         load_frame()
 
-    def check(result: Any) -> None:
+    def run(flow: Any, config: Any) -> None:
+        result = flow.run(config=config)
         if not result.successful:
             raise RuntimeError(f"tabledag failed: {result.exception}")
 
@@ -39,21 +40,21 @@ def main(argv: list[str] | None = None) -> int:
                 raw = common.raw_chain(db, args.tasks)
             with common.fresh_db(args.store, root) as db:
                 config = create_basic_config(db.url)
-                fresh = common.timed(lambda: check(flow.run(config=config)))
-                same = common.timed(lambda: check(flow.run(config=config)))
-                one = common.timed(lambda: check(changed.run(config=config)))
+                fresh = common.timed(run, flow, config)
+                same = common.timed(run, flow, config)
+                one = common.timed(run, changed, config)
             with common.fresh_db(args.store, root) as db:
                 raw_frame = common.raw_frame_load(db, args.frame)
             with common.fresh_db(args.store, root) as db:
                 config = create_basic_config(db.url)
-                frame = common.timed(lambda: check(frame_flow.run(config=config)))
+                frame = common.timed(run, frame_flow, config)
             if keep:
                 for key, value in (("raw_chain", raw), ("fresh", fresh), ("no_change", same),
                                    ("one_change", one), ("raw_frame", raw_frame),
                                    ("frame", frame)):  # fmt: skip
                     figures.sample(key, value)
-                common.progress("tabledag", f"{args.store}: fresh {fresh:.2f} s, no change "
-                                f"{same:.2f} s, frame {frame:.2f} s (raw {raw_frame:.2f} s)")  # fmt: skip
+                message = f"{args.store}: fresh {fresh:.2f} s, no change {same:.2f} s, "
+                common.progress("tabledag", message + f"frame {frame:.2f} s (raw {raw_frame:.2f})")
     figures.emit(args.tasks)
     figures.write(args.json)
     return 0

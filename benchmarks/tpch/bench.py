@@ -206,4 +206,3 @@ def run(store: BenchStore, sf: float, reps: int, out: fig.Collector) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -23,7 +23,9 @@ _frames: dict[str, Any] = {}
 @materialize(version="1")
 def load(name: str, sf: str) -> Table:
     """One TPC-H table with the keys a PostgreSQL user declares (`sf` keys the cache)."""
-    return Table(_frames[name], primary_key=KEYS[name]["primary_key"], indexes=KEYS[name]["indexes"])
+    return Table(
+        _frames[name], primary_key=KEYS[name]["primary_key"], indexes=KEYS[name]["indexes"]
+    )
 
 
 @materialize(lazy=True, input_type=str)

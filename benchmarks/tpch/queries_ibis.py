@@ -59,11 +59,20 @@ def q02(part: Expr, supplier: Expr, partsupp: Expr, nation: Expr, region: Expr) 
         .join(cheapest, "ps_partkey")
         .filter(lambda t: t.ps_supplycost == t.min_cost)
     )
-    return q.select(
-        "s_acctbal", "s_name", "n_name", "p_partkey", "p_mfgr", "s_address", "s_phone", "s_comment"
-    ).order_by(
-        [_ibis().desc("s_acctbal"), "n_name", "s_name", "p_partkey"]
-    ).limit(100)
+    return (
+        q.select(
+            "s_acctbal",
+            "s_name",
+            "n_name",
+            "p_partkey",
+            "p_mfgr",
+            "s_address",
+            "s_phone",
+            "s_comment",
+        )
+        .order_by([_ibis().desc("s_acctbal"), "n_name", "s_name", "p_partkey"])
+        .limit(100)
+    )
 
 
 def q03(customer: Expr, orders: Expr, lineitem: Expr) -> Expr:
@@ -189,9 +198,7 @@ def q08(
     )
     brazil = ibis.cases((q.nation == "BRAZIL", q.volume), else_=0)
     return (
-        q.group_by("o_year")
-        .aggregate(mkt_share=brazil.sum() / q.volume.sum())
-        .order_by("o_year")
+        q.group_by("o_year").aggregate(mkt_share=brazil.sum() / q.volume.sum()).order_by("o_year")
     )
 
 
@@ -258,9 +265,7 @@ def q11(partsupp: Expr, supplier: Expr, nation: Expr) -> Expr:
     worth = q.ps_supplycost * q.ps_availqty
     threshold = worth.sum() * 0.0001
     g = q.group_by("ps_partkey").aggregate(value=worth.sum())
-    return g.filter(g.value > threshold.as_scalar()).order_by(
-        [_ibis().desc("value"), "ps_partkey"]
-    )
+    return g.filter(g.value > threshold.as_scalar()).order_by([_ibis().desc("value"), "ps_partkey"])
 
 
 def q12(orders: Expr, lineitem: Expr) -> Expr:
@@ -414,7 +419,10 @@ def q21(supplier: Expr, lineitem: Expr, orders: Expr, nation: Expr) -> Expr:
     q = (
         supplier.join(l1, supplier.s_suppkey == l1.l_suppkey)
         .join(orders.filter(orders.o_orderstatus == "F"), orders.o_orderkey == l1.l_orderkey)
-        .join(nation.filter(nation.n_name == "SAUDI ARABIA"), supplier.s_nationkey == nation.n_nationkey)
+        .join(
+            nation.filter(nation.n_name == "SAUDI ARABIA"),
+            supplier.s_nationkey == nation.n_nationkey,
+        )
     )
     q = q.filter(q.l_receiptdate > q.l_commitdate)
     q = q.filter(
