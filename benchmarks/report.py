@@ -121,11 +121,12 @@ REASONS: list[tuple[str, str, str, str]] = [
 ]
 
 
-def reason(f: dict[str, Any]) -> str:
+def reason(f: dict[str, Any]) -> tuple[str, str]:
+    """(where: the store or "all stores", why) for a missed figure."""
     for part, store, prefix, text in REASONS:
         if part == f["part"] and store in ("*", f["store"]) and f["name"].startswith(prefix):
-            return text
-    return ""
+            return (STORE_NAMES.get(store, store) if store != "*" else "every store", text)
+    return "", ""
 
 
 def _ms(seconds: float | None, digits: int = 1) -> str:
@@ -199,12 +200,12 @@ def render(data: dict[str, Any], path: Path, images: list[Path], base: Path) -> 
         lines += ["", "### Why the missed targets miss", ""]
         seen: set[str] = set()
         for f in missed:
-            why = reason(f)
-            key = f"{f['part']}/{f['store'] if 'memory' in why else '*'}/{why}"
-            if why and key not in seen:
-                seen.add(key)
-                where = f["store"] if "memory" in why or "DuckDB" in why else "all stores"
-                lines.append(f"- **{f['part']}: {f['name']}** ({where}): {why}")
+            where, why = reason(f)
+            stores = sorted({g["store"] for g in missed if reason(g) == (where, why)})
+            if why and why not in seen:
+                seen.add(why)
+                name = f["name"] if f["part"] != "overhead" else "tiny tasks"
+                lines.append(f"- **{f['part']}: {name}** (missed on {', '.join(stores)}): {why}")
     lines += _tpch(figures)
     lines += _overhead(figures)
     lines += _peers(figures)

@@ -231,8 +231,9 @@ class ParquetRaw(Raw):
         return pq.read_table(path)
 
     def statements(self, statements: list[str]) -> None:
-        for sql in statements:  # CREATE TABLE x AS q -> COPY (q) TO file
+        for sql in statements:  # CREATE TABLE x AS q -> COPY (q) TO file, and a view of it
             if sql.startswith("CREATE SCHEMA"):
+                self.con.execute(sql)
                 continue
             head, query = sql.split(" AS ", 1)
             name = head.split()[-1].replace('"', "").replace(".", "_")
