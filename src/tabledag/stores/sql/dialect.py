@@ -65,7 +65,7 @@ def sync_with_ibis(dialect: type[sqlglot.Dialect]) -> None:
     copied = generator.__dict__.get("_copied")
     if copied is None:
         return
-    current = generator.__mro__[1].TRANSFORMS
+    current = generator.__mro__[1].TRANSFORMS  # type: ignore[attr-defined]
     for key, value in current.items():
         if generator.TRANSFORMS.get(key) is copied.get(key):  # not overridden here
             generator.TRANSFORMS[key] = value
