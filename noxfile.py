@@ -1,5 +1,6 @@
 """Developer sessions: `nox -s tests`, `nox -s tests_compat`, `nox -s tests_snowflake`,
-`nox -s pipedag_examples`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
+`nox -s pipedag_examples`, `nox -s lint`, `nox -s typecheck`, `nox -s bench` (which starts
+`bench_snowflake` and the `bench_peer-*` sessions itself)."""
 
 from __future__ import annotations
 
@@ -107,9 +108,62 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """All benchmarks: `-- --quick` a smoke run, `-- --save` writes benchmarks/results/.
+    """The benchmark run (benchmarks/__main__.py): TPC-H as a flow and the orchestration
+    overhead on every store, and the peers, against raw ceilings measured in the same run.
 
-    Also `--store duckdb|postgres|both` and `--large`; without `--save` reports only print.
+    `nox -s bench -- --save` (SF 0.1) writes benchmarks/results/<date>-<machine>.json,
+    benchmarks/RESULTS.md and the plots; `-- --quick` is a smoke run; see `python -m benchmarks
+    --help` (scale factor, stores, parts, repetitions). The Snowflake and peer parts run in the
+    sessions below, which the run starts itself. The older per-topic reports:
+    `python -m benchmarks.run_all`.
     """
-    session.install("-e", ".[test]")
-    session.run("python", "-m", "benchmarks.run_all", *session.posargs)
+    session.install("-e", ".[bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+def _python_312() -> str:
+    """pipedag 0.12.15 needs Python >= 3.11.14: $TABLEDAG_PYTHON_312, pyenv's 3.12.1, or 3.12."""
+    import os
+    from pathlib import Path
+
+    pyenv = Path.home() / ".pyenv/versions/3.12.1/bin/python3.12"
+    return os.environ.get("TABLEDAG_PYTHON_312") or (str(pyenv) if pyenv.exists() else "3.12")
+
+
+PEER_COMMON = ("duckdb", "psycopg2-binary", "pyarrow", "adbc-driver-postgresql", "polars", "pandas")
+"""What every peer script needs beside the peer (benchmarks/peers/common.py)."""
+PEERS = {
+    "pipedag": ("-r", "tests/pipedag_examples/requirements.txt"),
+    "sqlmesh": ("sqlmesh[postgres]==0.236.4",),
+    # dbt-core 1.12 builds a parser wheel downloaded from outside PyPI: 1.11 installs offline
+    "dbt": ("dbt-core>=1.11,<1.12", "dbt-duckdb>=1.9,<1.12", "dbt-postgres>=1.9,<1.12"),
+}
+
+
+@nox.session(name="bench_peer-pipedag", python=_python_312())
+def bench_peer_pipedag(session: nox.Session) -> None:
+    """pydiverse-pipedag on the benchmark's work (started by `python -m benchmarks`); never
+    imports tabledag. Posargs: the module and its arguments."""
+    session.install(*PEERS["pipedag"], *PEER_COMMON)
+    session.run("python", "-m", *session.posargs)
+
+
+@nox.session(name="bench_peer-sqlmesh")
+def bench_peer_sqlmesh(session: nox.Session) -> None:
+    """SQLMesh on the benchmark's work (see bench_peer-pipedag)."""
+    session.install(*PEERS["sqlmesh"], *PEER_COMMON)
+    session.run("python", "-m", *session.posargs)
+
+
+@nox.session(name="bench_peer-dbt")
+def bench_peer_dbt(session: nox.Session) -> None:
+    """dbt with dbt-duckdb and dbt-postgres on the benchmark's work (see bench_peer-pipedag)."""
+    session.install(*PEERS["dbt"], *PEER_COMMON)
+    session.run("python", "-m", *session.posargs)
+
+
+@nox.session
+def bench_snowflake(session: nox.Session) -> None:
+    """The benchmark's Snowflake parts against fakesnow (its pins need a venv of their own)."""
+    session.install("-e", ".[test-snowflake]")
+    session.run("python", "-m", *session.posargs)

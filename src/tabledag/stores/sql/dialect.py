@@ -35,12 +35,45 @@ class Verbatim(exp.Expression, exp.Query):
 
 def with_verbatim(base: type[sqlglot.Dialect]) -> type[sqlglot.Dialect]:
     """`base` extended to render `Verbatim` nodes; sqlglot itself stays untouched."""
+    copied = dict(base.generator_class.TRANSFORMS)
     generator = type(
         "Generator",
         (base.generator_class,),
-        {"TRANSFORMS": {**base.generator_class.TRANSFORMS, Verbatim: lambda self, e: e.this}},
+        {"TRANSFORMS": {**copied, Verbatim: lambda self, e: e.this}, "_copied": copied},
     )
     return type(f"Tabledag{base.__name__}", (base,), {"Generator": generator})
+
+
+_IBIS_DIALECTS = "ibis.backends.sql.dialects"
+_synced: set[type[sqlglot.Dialect]] = set()
+
+
+def sync_with_ibis(dialect: type[sqlglot.Dialect]) -> None:
+    """Take over what ibis added to sqlglot's generators after `with_verbatim` copied them.
+
+    Importing ibis's SQL backends extends sqlglot's own generators in place (Postgres renders
+    `DateFromParts` as `MAKE_DATE` only then); a copy made before that import would render
+    ibis's trees with sqlglot's defaults (`DATE_FROM_PARTS`, unknown to Postgres). Runs once per
+    dialect, on the first render after ibis's dialects are imported.
+    """
+    import sys
+
+    if dialect in _synced or _IBIS_DIALECTS not in sys.modules:
+        return
+    _synced.add(dialect)
+    generator = dialect.generator_class
+    copied = generator.__dict__.get("_copied")
+    if copied is None:
+        return
+    current = generator.__mro__[1].TRANSFORMS  # type: ignore[attr-defined]
+    for key, value in current.items():
+        if generator.TRANSFORMS.get(key) is copied.get(key):  # not overridden here
+            generator.TRANSFORMS[key] = value
+    import sqlglot.generator
+
+    cache = getattr(sqlglot.generator, "_DISPATCH_CACHE", None)  # sqlglot >= 30: per class
+    if cache is not None:
+        cache.pop(generator, None)  # rebuilt from TRANSFORMS on the next generator
 
 
 class Connection(ABC):
@@ -388,6 +421,8 @@ class Dialect:
     # -- rendering ------------------------------------------------------------------------------
 
     def render(self, expression: exp.Expr) -> str:
+        if self.sqlglot not in _synced:
+            sync_with_ibis(self.sqlglot)
         return expression.sql(dialect=self.sqlglot)
 
     def renderer(self) -> Callable[[exp.Expr], str]:
@@ -395,6 +430,7 @@ class Dialect:
         statement is most of the cost of rendering a small one), that renders trees built for
         it without sqlglot's defensive copy. Not for trees shared with others (a compiled
         ibis query): use `render` for those."""
+        sync_with_ibis(self.sqlglot)
         generator = self.sqlglot().generator()
         return lambda expression: str(generator.generate(expression, copy=False))
 
