@@ -42,7 +42,6 @@ store from it.
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import importlib
 import inspect
@@ -373,6 +372,8 @@ def _reject_unknown(mapping: dict[str, Any], known: tuple[str, ...], prefix: str
 
 
 def _did_you_mean(name: str, known: Any) -> str:
+    import difflib  # on error paths only: it costs the import of tabledag ~1 ms
+
     close = difflib.get_close_matches(name, [str(k) for k in known], n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
 

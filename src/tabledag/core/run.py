@@ -25,7 +25,7 @@ import contextlib
 import dataclasses
 import heapq
 import logging
-import uuid
+import os
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING, Any
 
@@ -67,9 +67,8 @@ def run_flow(
         fail_fast = bool(getattr(config, "fail_fast", False))
     spec = engine if engine is not None else getattr(config, "orchestration", None)
     chosen = SequentialEngine() if spec is None else engine_from_spec(spec)
-    runner = _Runner(
-        flow, Result(config), uuid.uuid4().hex if ignore_cache else None, fail_fast, selection
-    )
+    force = os.urandom(16).hex() if ignore_cache else None  # uuid would import platform
+    runner = _Runner(flow, Result(config), force, fail_fast, selection)
     runner.progress = progress
     runner.validation = str(getattr(config, "validation", "fail"))
     from ..config import active

@@ -18,11 +18,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .base import Engine, Executor, SequentialEngine, engine_from_spec
-from .processes import ProcessEngine
-from .threads import ThreadEngine
 
 if TYPE_CHECKING:
     from .dask import DaskEngine
+    from .processes import ProcessEngine
+    from .threads import ThreadEngine
 
 __all__ = [
     "DaskEngine",
@@ -36,8 +36,18 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "DaskEngine":  # imports distributed only when asked for
+    # Imported when asked for: the process pool's imports (multiprocessing, subprocess, ...)
+    # cost a run on the default engine ~10 ms of its start, Dask's far more.
+    if name == "DaskEngine":
         from .dask import DaskEngine
 
         return DaskEngine
+    if name == "ProcessEngine":
+        from .processes import ProcessEngine
+
+        return ProcessEngine
+    if name == "ThreadEngine":
+        from .threads import ThreadEngine
+
+        return ThreadEngine
     raise AttributeError(name)

@@ -121,6 +121,7 @@ def _lazy(store: StoreSession, sql: str) -> Lazy:
     return Lazy(
         lambda: _as_query(sqlglot.parse_one(sql, read=read)),
         fingerprint=text_fingerprint("pdt", store, sql),
+        owned=True,
     )
 
 

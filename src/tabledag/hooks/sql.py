@@ -71,7 +71,8 @@ class SqlTextTableHook(TableHook[TableStore]):
     @classmethod
     def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Lazy:
         text = table.obj
-        return Lazy(lambda: store.parse_sql(text), fingerprint=text_fingerprint("sql", store, text))
+        fingerprint = text_fingerprint("sql", store, text)
+        return Lazy(lambda: store.parse_sql(text), fingerprint=fingerprint, owned=True)
 
     @classmethod
     def retrieve(

@@ -50,6 +50,7 @@ class SQLAlchemyTableHook(TableHook[TableStore]):
         return Lazy(
             lambda: cast("exp.Query", sqlglot.parse_one(sql, read=read)),  # a compiled SELECT
             fingerprint=fingerprint,
+            owned=True,
         )
 
     @classmethod

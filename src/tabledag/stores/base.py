@@ -58,12 +58,15 @@ class Lazy:
 
     `build` may defer building the tree: with a `fingerprint` (a stable digest of the object
     the query comes from) a kept table is found without building it. `columns`, where the hook
-    knows them, are `(name, SQL type in the store's dialect)` pairs.
+    knows them, are `(name, SQL type in the store's dialect)` pairs. `owned`: `build` returns a
+    new tree on each call (parsed text), which the store may render without sqlglot's
+    defensive copy; a tree the user or a cache also holds is not owned.
     """
 
     build: Callable[[], exp.Query]
     fingerprint: str | None = None
     columns: tuple[tuple[str, str], ...] | None = None
+    owned: bool = False
 
     @staticmethod
     def of(query: exp.Query) -> Lazy:

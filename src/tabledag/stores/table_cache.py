@@ -22,10 +22,8 @@ files yet; the directory may be cleared at any time.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,6 +87,8 @@ class ParquetTableCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             metadata = {**(data.schema.metadata or {}), KEY_METADATA: ref.key.encode()}
+            import tempfile  # only here: it imports shutil, random, ...
+
             handle, temporary = tempfile.mkstemp(
                 prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
             )
@@ -141,6 +141,8 @@ def table_cache(spec: Any, instance_id: str, location: str) -> ParquetTableCache
     known = [f.name for f in fields(ParquetTableCache) if f.name != "scope"]
     for key in args:
         if key not in known:
+            import difflib
+
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(

@@ -9,7 +9,7 @@ dialect module is a declaration block and a few overrides; it knows nothing of t
 
 from __future__ import annotations
 
-import difflib
+import functools
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -185,6 +185,8 @@ class Dialect:
     def _validated(cls, args: dict[str, Any]) -> dict[str, Any]:
         for key, value in args.items():
             if key not in cls.args:
+                import difflib  # on error paths only: it costs the import of tabledag ~1 ms
+
                 close = difflib.get_close_matches(key, cls.args, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 known = ", ".join(sorted(cls.args)) or "none"
@@ -205,6 +207,8 @@ class Dialect:
         """Raise a ConfigError for an option of the set `name` this dialect does not know."""
         for key, value in options.items():
             if key not in self.materialization_keys:
+                import difflib  # on error paths only: it costs the import of tabledag ~1 ms
+
                 close = difflib.get_close_matches(str(key), self.materialization_keys, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 known = ", ".join(sorted(self.materialization_keys)) or "none"
@@ -423,7 +427,21 @@ class Dialect:
     def render(self, expression: exp.Expr) -> str:
         if self.sqlglot not in _synced:
             sync_with_ibis(self.sqlglot)
-        return expression.sql(dialect=self.sqlglot)
+        return str(self._generating.generate(expression, copy=True))
+
+    def render_owned(self, expression: exp.Expr) -> str:
+        """`render` for a tree no one else holds (just parsed): without sqlglot's defensive
+        copy, which costs about a third of rendering a query. A new generator each time, so
+        that names sqlglot generates (`_t0`) do not depend on what was rendered before."""
+        if self.sqlglot not in _synced:
+            sync_with_ibis(self.sqlglot)
+        return str(self._generating.generate(expression, copy=False))
+
+    @functools.cached_property
+    def _generating(self) -> Any:
+        """One sqlglot dialect object: `expression.sql(dialect=cls)` builds a new one per call,
+        as costly as rendering a small statement."""
+        return self.sqlglot()
 
     def renderer(self) -> Callable[[exp.Expr], str]:
         """A render function for one session: one sqlglot generator, reused (a generator per

@@ -194,7 +194,8 @@ class SQLSession(StoreSession):
             record = run.by_fingerprint(found_by)
             if record is not None:
                 return Stored(self._register(run.stage, record), record, hit=True)
-        sql = self.dialect.render(output.build())
+        tree = output.build()
+        sql = self.dialect.render_owned(tree) if output.owned else self.dialect.render(tree)
         key = keys.lazy_key(run.stage, table_.name, task_key, sql, options)
         if output.columns and resolved.changes_columns:
             resolved.check_columns([name for name, _ in output.columns], where)

@@ -17,7 +17,6 @@ How they are applied (`physical.DatabaseTables`):
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -80,6 +79,8 @@ class TableOptions:
         ):
             for column in named:
                 if column not in present:
+                    import difflib  # on error paths only: it costs the import of tabledag ~1 ms
+
                     close = difflib.get_close_matches(column, list(columns), n=1)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
                     raise TableOptionsError(
@@ -183,6 +184,8 @@ class DetailsConfig:
         if name is None:
             return None, dict(self.sets[ANY])
         if name not in self.sets:
+            import difflib  # on error paths only: it costs the import of tabledag ~1 ms
+
             close = difflib.get_close_matches(name, list(self.sets), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise TableOptionsError(

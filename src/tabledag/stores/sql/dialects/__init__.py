@@ -8,7 +8,6 @@ of a known scheme (`duckbd://`).
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import warnings
 from typing import TYPE_CHECKING
@@ -52,6 +51,8 @@ def _unknown(url: str, scheme: str, sqlalchemy_name: str) -> type[Dialect]:
     try:
         registry.load(sqlalchemy_name)
     except Exception as error:
+        import difflib  # on error paths only: it costs the import of tabledag ~1 ms
+
         close = difflib.get_close_matches(scheme, DIALECTS, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(

@@ -275,6 +275,9 @@ class DB2(Dialect):
     def render(self, expression: exp.Expr) -> str:
         return super().render(_keep_case(expression, copy=True))
 
+    def render_owned(self, expression: exp.Expr) -> str:
+        return super().render_owned(_keep_case(expression, copy=False))
+
     def renderer(self) -> Callable[[exp.Expr], str]:
         render = super().renderer()
         return lambda expression: render(_keep_case(expression, copy=False))
