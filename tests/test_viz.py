@@ -63,14 +63,13 @@ def config(tmp_path: Path, name: str = "db") -> Any:
 
 def test_group_nodes_record_what_they_hold() -> None:
     with Flow("g") as flow:
-        with GroupNode("stages") as outer:
-            with Stage("s1"):
-                a = one()
-                with GroupNode("tasks", style=VisualizationStyle(hide_label=True)) as inner:
-                    b = plus(a)
-                    with GroupNode("nested") as nested:
-                        c = plus.with_name("c")(b)
-                d = plus.with_name("d")(c)
+        with GroupNode("stages") as outer, Stage("s1"):
+            a = one()
+            with GroupNode("tasks", style=VisualizationStyle(hide_label=True)) as inner:
+                b = plus(a)
+                with GroupNode("nested") as nested:
+                    c = plus.with_name("c")(b)
+            d = plus.with_name("d")(c)
         with Stage("s2"):
             plus.with_name("e")(d)
     assert [s.name for s in outer.stages] == ["s1"]
@@ -226,8 +225,11 @@ def test_boxes_contain_their_nodes_and_rows_follow_inputs() -> None:
     tasks = {g.get("data-key"): rect(g) for g in groups_of(root, "task")}
 
     def inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
-        return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and (
-            inner[3] <= outer[3]
+        return (
+            outer[0] <= inner[0]
+            and outer[1] <= inner[1]
+            and inner[2] <= outer[2]
+            and (inner[3] <= outer[3])
         )
 
     assert inside(tasks["raw.bigger"], boxes[EVIL])
@@ -298,7 +300,7 @@ class Page(HTMLParser):
 
 
 def test_the_report_shows_tasks_states_sql_and_errors(tmp_path: Path) -> None:
-    flow, refs = visual_flow()
+    flow, _refs = visual_flow()
     cfg = config(tmp_path)
     first = flow.run(config=cfg)
     again = flow.run(config=cfg)

@@ -13,6 +13,7 @@ from .group import Groups
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..viz.graph import SVG
     from .result import Result
     from .task import TaskCall
 
@@ -117,7 +118,7 @@ class Flow(_Declaring):
         *,
         path: str | os.PathLike[str] | None = None,
         styles: dict[str, Any] | None = None,
-    ) -> Any:
+    ) -> SVG:
         """The flow drawn as SVG, locally (no network service): stages and group nodes as boxes,
         tasks as nodes coloured by their state in `result`. A notebook shows it inline; `path`
         also writes it to a file. `visualization_tag` is accepted for pipedag's signature;

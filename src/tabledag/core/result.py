@@ -17,6 +17,7 @@ from .task import TaskCall, TaskRef
 if TYPE_CHECKING:
     from ..config import Config
     from ..stores.base import RunRecord, StoreSession
+    from ..viz.graph import SVG
     from .flow import Flow
 
 V = TypeVar("V")
@@ -87,7 +88,7 @@ class Result:
         *,
         path: str | os.PathLike[str] | None = None,
         styles: dict[str, Any] | None = None,
-    ) -> Any:
+    ) -> SVG:
         """The flow drawn as SVG with each task coloured by its final state in this run (see
         `Flow.visualize`)."""
         if self.flow is None:

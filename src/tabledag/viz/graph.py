@@ -280,7 +280,7 @@ def _size(box: Box, inputs: dict[str, set[str]]) -> None:
         if isinstance(item, Box):
             _size(item, inputs)
             blocks.append(item)
-    top = PAD + (LABEL_HEIGHT if box.label else 0)
+    top = float(PAD + (LABEL_HEIGHT if box.label else 0))
     widths = [
         b.width
         if isinstance(b, Box)
@@ -356,7 +356,7 @@ def render(drawing: tuple[Box, set[tuple[str, str]]]) -> str:
             continue
         x1, y1 = a.x + a.width / 2, a.y + NODE_HEIGHT
         x2, y2 = b.x + b.width / 2, b.y - 2
-        bend = max((y2 - y1) / 2, 10)
+        bend = max((y2 - y1) / 2, 10.0)
         lines.append(
             f'<path class="edge" data-from="{escape(source)}" data-to="{escape(target)}" '
             f'd="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} {x2:.1f},{y2 - bend:.1f} '
