@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-FLOW = '''
+FLOW = """
 import pyarrow as pa
 from tabledag import Flow, GroupNode, Stage, materialize
 
@@ -32,7 +32,7 @@ with Flow("cli_flow") as flow:
         n = numbers()
     with Stage("model"), GroupNode("models"):
         big(n)
-'''
+"""
 
 
 def tabledag(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
