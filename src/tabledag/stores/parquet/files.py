@@ -13,14 +13,13 @@ changed key rewrites the table) but not enforced.
 from __future__ import annotations
 
 import contextlib
-import json
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from .. import run_files
 from ..base import RunRecord, TableFiles
 from ..sql.dialect import Verbatim
 from ..sql.physical import PhysicalTables, view_over
@@ -200,38 +199,28 @@ class ParquetFiles(PhysicalTables):
     # -- run records: files, like everything this store keeps ---------------------------------
 
     def record_run(self, session: SQLSession, record: RunRecord) -> None:
-        """`<root>/.runs/<start in µs>-<run id>.json`: one file per run, in one PUT, so that
-        a catalogue in memory (rebuilt in every process) still finds the runs."""
+        """`<root>/.runs/`, one file per run (see `stores/run_files.py`), so that a catalogue in
+        memory (rebuilt in every process) still finds the runs; one PUT on object stores."""
         directory = self._runs_directory(session)
         if directory not in self._made:
             self.fs.makedirs(directory, exist_ok=True)
             self._made.add(directory)
-        columns = {k: v for k, v in asdict(record).items() if k != "document"}
-        document = json.dumps({"columns": columns, "document": record.document}).encode()
-        name = f"{round(record.started_at * 1e6):020d}-{file_stem(record.run_id)}.json"
-        manifest.write(self.fs, f"{directory}/{name}", document, local=self.location.is_local)
+        path = f"{directory}/{run_files.file_name(record)}"
+        manifest.write(self.fs, path, run_files.dumps(record), local=self.location.is_local)
 
     def run_records(self, session: SQLSession, run_id: str | None, limit: int) -> list[RunRecord]:
         directory = self._runs_directory(session)
         self.fs.invalidate_cache(directory)
         try:
-            names = sorted(self.fs.ls(directory, detail=False), reverse=True)
+            paths = self.fs.ls(directory, detail=False)
         except FileNotFoundError:
             return []
+        names = sorted((p.rsplit("/", 1)[-1] for p in paths), reverse=True)
         records = []
-        for path in names:
-            stem = path.rsplit("/", 1)[-1]
-            if not stem.endswith(".json") or "-" not in stem:
-                continue
-            if run_id is not None and not physical_of(stem.split("-", 1)[1]).startswith(run_id):
-                continue
-            data = manifest.read(self.fs, path)
-            if data is None:
-                continue
-            loaded = json.loads(data)
-            records.append(RunRecord(**loaded["columns"], document=loaded["document"]))
-            if len(records) >= limit:
-                break
+        for name in [n for n in names if run_files.matches(n, run_id)][:limit]:
+            data = manifest.read(self.fs, f"{directory}/{name}")
+            if data is not None:
+                records.append(run_files.loads(data))
         return records
 
     def _runs_directory(self, session: SQLSession) -> str:
