@@ -135,3 +135,23 @@ def test_a_failed_write_names_its_table(target: StoreTarget) -> None:
     assert not result.successful
     (error,) = details(target, result.run_id).errors
     assert (error.task, error.table) == ("wide", "wide_out")
+
+
+@pytest.mark.parametrize(
+    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_run_stopped_by_fail_fast_is_recorded_too(target: StoreTarget) -> None:
+    from tabledag import TaskFailedError
+
+    with pytest.raises(TaskFailedError, match="cannot use 5 rows"):
+        build(fail=True).run(config=target.config(), fail_fast=True)
+    config = target.config()
+    try:
+        with config.store.session() as session:
+            (record,) = session.run_records()
+    finally:
+        config.store.close()
+    run = RunDetails.of(record)
+    assert not run.successful
+    states = {t.id: t.state for t in run.tasks}
+    assert (states["model.broken"], states["model.after"]) == ("FAILED", "SKIPPED")

@@ -344,3 +344,18 @@ def test_the_report_of_a_parallel_run_shows_overlap(tmp_path: Path) -> None:
     assert concurrency(run.tasks) == 2
     page = Page(result.report())
     assert "At most 2 tasks ran at the same time." in page.words
+
+
+def test_hide_label_and_hide_box() -> None:
+    with Flow("styles") as flow, Stage("s"):
+        with GroupNode("no label", style=VisualizationStyle(hide_label=True)):
+            one()
+        with GroupNode("no box", style=VisualizationStyle(hide_box=True)):
+            plus.with_name("p")(1)
+    root = parse_svg(str(flow.visualize()))
+    boxes = groups_of(root, "group")
+    (unlabelled,) = [g for g in boxes if "box" in g.get("class", "")]
+    assert unlabelled.find(f"{SVG_NS}text") is None  # a box, but no label drawn
+    texts = {t.text for t in root.iter(f"{SVG_NS}text")}
+    assert "no label" not in texts and "no box" not in texts
+    assert {"one", "p"} <= texts

@@ -7,7 +7,8 @@
   then are their tables dropped, so a row never names a table that is gone.
 - `tasks`: per task and task key, the JSON of its outputs and input keys (cache and lineage).
 - `runs`: one row per run (its id, flow, start, outcome) with the JSON document of what each
-  task did, written in one INSERT when the run ends (the report reads it).
+  task did, written in one INSERT when the run ends (the report reads it). A dialect may keep
+  them as files instead (`Dialect.run_records_directory`: a DuckDB file does).
 
 Column types are sqlglot's generic `TEXT`, `BIGINT` and `TIMESTAMP`, which every dialect's
 renderer spells its own way; every identifier is quoted, so names like `key` and `tables` are
