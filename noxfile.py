@@ -1,6 +1,7 @@
 """Developer sessions: `nox -s tests`, `nox -s tests_compat`, `nox -s tests_snowflake`,
-`nox -s pipedag_examples`, `nox -s lint`, `nox -s typecheck`, `nox -s bench` (which starts
-`bench_snowflake` and the `bench_peer-*` sessions itself)."""
+`nox -s pipedag_examples`, `nox -s browser`, `nox -s notebooks`, `nox -s lint`,
+`nox -s typecheck`, `nox -s bench` (which starts `bench_snowflake` and the `bench_peer-*`
+sessions itself)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,29 @@ def tests_snowflake(session: nox.Session) -> None:
         *session.posargs,
         env={"TABLEDAG_REQUIRE_LIBRARIES": "snowflake"},
     )
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """The report and the graph in headless Chromium (Debian's `chromium`, installed if
+    missing); screenshots go to test-artifacts/."""
+    session.run(
+        "bash",
+        "-c",
+        "command -v chromium > /dev/null || "
+        "(apt-get update -qq && apt-get install -y -qq chromium)",
+        external=True,
+    )
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/test_browser.py", *session.posargs, env={"CI": "true"})
+
+
+@nox.session
+def notebooks(session: nox.Session) -> None:
+    """Execute every notebook in notebooks/ (tests/test_notebooks.py): outputs are not kept,
+    cell ids are checked, nothing is left behind."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/test_notebooks.py", *session.posargs)
 
 
 @nox.session

@@ -46,6 +46,8 @@ PUBLIC_NAMES = {
     "TaskEvent",
     "WorkerDiedError",
     "TableOptionsError",
+    "GroupNode",
+    "VisualizationStyle",
     # pipedag's spellings (tabledag.pipedag)
     "create_basic_pipedag_config",
     "ConfigContext",

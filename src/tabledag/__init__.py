@@ -47,6 +47,8 @@ _EXPORTS = {
     "ProcessEngine": "tabledag.engines",
     "DaskEngine": "tabledag.engines",
     "TaskEvent": "tabledag.core.progress",
+    "GroupNode": "tabledag.core.group",
+    "VisualizationStyle": "tabledag.core.group",
     # pipedag's spellings (thin adapters; see tabledag.pipedag)
     "create_basic_pipedag_config": "tabledag.pipedag.config",
     "ConfigContext": "tabledag.pipedag.config",
@@ -75,6 +77,7 @@ if TYPE_CHECKING:
     from .config import Config, create_basic_config
     from .config.layout import IgnoredConfigWarning
     from .core.flow import Flow, Stage
+    from .core.group import GroupNode, VisualizationStyle
     from .core.progress import TaskEvent
     from .core.result import FinalTaskState, Result
     from .core.task import materialize

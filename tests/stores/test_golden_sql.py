@@ -40,7 +40,7 @@ import sqlglot
 from sqlglot import exp
 
 from tabledag.locks.advisory import AdvisoryLocks
-from tabledag.stores.base import TableRecord, TaskRecord
+from tabledag.stores.base import RunRecord, TableRecord, TaskRecord
 from tabledag.stores.sql import metadata, naming
 from tabledag.stores.sql.dialect import Dialect, Verbatim, ident, table
 from tabledag.stores.sql.dialects import dialect_class
@@ -115,6 +115,10 @@ class Step:
     per_database: bool = False
     """Names the URL's database (lock keys hash it): the run test compares it as rendered for
     the database it runs on."""
+
+
+RUN = RunRecord("ab12cd", "flow", 1_700_000_000.25, 1.5, True, '{"tasks": [], "it\'s": 1}')
+"""A run record (its document a JSON text with a quote in it)."""
 
 
 def new_dialect(name: str) -> Dialect:
@@ -228,6 +232,8 @@ def lifecycle(d: Dialect, prefix: str = PREFIX) -> list[Step]:
         Step("commit: finish the views", plan.finish),
         Step("read: a physical table", [exp.select("*").from_(target["orders"]).limit(10)]),
         Step("cleanup: forget old generations", metadata.forget_statements(meta, STAGE, 1)),
+        Step("record the run", [metadata.run_statement(meta, RUN)]),
+        Step("read the last runs", [metadata.runs_query(meta, "ab12", 20)]),
         Step("cleanup: drop an unreferenced table", d.drop_table(old)),
         Step(
             "drop the views",  # a T-SQL schema must be empty to be dropped

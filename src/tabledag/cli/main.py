@@ -25,15 +25,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command")
+    commands.add_parser("graph", help="draw a flow as SVG (tabledag graph --help)")
+    commands.add_parser("report", help="write a run's HTML report (tabledag report --help)")
     demo = commands.add_parser("demo", help="run a demonstration pipeline on DuckDB, twice")
     demo.add_argument("--dir", help="directory for the database (default: a temporary one)")
     demo.add_argument("--url", help="a table store URL instead of a DuckDB file")
     return parser
 
 
+CLICK_COMMANDS = {"graph": "graph_cmd:graph", "report": "report_cmd:report"}
+"""Commands written with click (each in its own module), run from this argparse entry point."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code instead of raising for a user error."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
+    debug = "--debug" in argv
+    rest = [a for a in argv if a != "--debug"]
+    if rest and rest[0] in CLICK_COMMANDS:
+        return _run_click(rest[0], rest[1:], debug)
     args = parser.parse_args(argv)
     try:
         return run_command(parser, args)
@@ -47,6 +58,31 @@ def main(argv: list[str] | None = None) -> int:
             raise  # a bug, not a user error: the traceback is what helps
         report_error(error, debug=args.debug)
         return EXIT_CONFIG_ERROR if isinstance(error, ConfigError) else EXIT_ERROR
+
+
+def _run_click(name: str, args: list[str], debug: bool) -> int:
+    import importlib
+
+    import click
+
+    from tabledag.errors import ConfigError, TabledagError
+
+    module, attr = CLICK_COMMANDS[name].split(":")
+    command = getattr(importlib.import_module(f"tabledag.cli.{module}"), attr)
+    try:
+        result = command.main(args=args, prog_name=f"tabledag {name}", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except KeyboardInterrupt:
+        print("tabledag: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except TabledagError as error:
+        report_error(error, debug=debug)
+        return EXIT_CONFIG_ERROR if isinstance(error, ConfigError) else EXIT_ERROR
+    return result if isinstance(result, int) else 0
 
 
 def report_error(error: BaseException, *, debug: bool) -> None:

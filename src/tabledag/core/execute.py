@@ -9,6 +9,7 @@ another thread or on another machine with the same result.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -58,13 +59,17 @@ class TaskOutcome:
     queries: dict[str, str] = field(default_factory=dict)
     """table name -> SQL as run, for lazy outputs."""
     duration: float = 0.0
+    started: float = 0.0
+    """When it started, in seconds since the epoch (the run record's timeline)."""
 
 
 def execute_task(session: StoreSession, work: TaskWork) -> TaskOutcome:
     """Run one task on `session`; raises what the task or its store raised."""
+    wall = time.time()
     started = time.perf_counter()
     outcome = _execute(session, work)
     outcome.duration = time.perf_counter() - started
+    outcome.started = wall
     return outcome
 
 
@@ -123,8 +128,12 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         stored_as = table
         if table.materialization_details is None and work.materialization_details is not None:
             stored_as = replace(table, materialization_details=work.materialization_details)
-        output = _user(session.materialize, stored_as, work.stage)
-        written = session.write(run, stored_as, output, task_key, work.force)
+        try:
+            output = _user(session.materialize, stored_as, work.stage)
+            written = session.write(run, stored_as, output, task_key, work.force)
+        except Exception as error:
+            _note_table(error, table.name)
+            raise
         outcome.stored.append(written)
         by_table[id(table)] = written.ref
         if written.record.sql is not None and not isinstance(output, Eager):
@@ -159,6 +168,13 @@ def _user(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise
     except BaseException as error:
         raise _Panicked(f"{type(error).__module__}.{type(error).__name__}: {error}") from error
+
+
+def _note_table(error: Exception, name: str) -> None:
+    """Remember which table failed to be written (the run record names it)."""
+    with contextlib.suppress(AttributeError, TypeError):
+        if getattr(error, "tabledag_table", None) is None:
+            error.tabledag_table = name  # type: ignore[attr-defined]
 
 
 def _is_ref(value: Any) -> bool:

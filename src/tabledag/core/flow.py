@@ -3,14 +3,17 @@ being declared", read by `MaterializingTask.__call__`."""
 
 from __future__ import annotations
 
+import os
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DeclarationError, DuplicateNameError
 from ..outputs import normalize_name
+from .group import Groups
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..viz.graph import SVG
     from .result import Result
     from .task import TaskCall
 
@@ -41,6 +44,8 @@ class Flow(_Declaring):
     def __init__(self, name: str = "default") -> None:
         self.name = name
         self.stages: list[Stage] = []
+        self.groups = Groups()
+        """Its `GroupNode`s (drawing, ordering barriers)."""
 
     def __enter__(self) -> Flow:
         if _flow.get() is not None:
@@ -57,6 +62,7 @@ class Flow(_Declaring):
         stage.position = len(self.stages)
         stage.flow = self
         self.stages.append(stage)
+        self.groups.declare_stage(stage)
 
     @property
     def tasks(self) -> list[TaskCall]:
@@ -121,6 +127,29 @@ class Flow(_Declaring):
             components=components,
         )
 
+    def visualize(
+        self,
+        result: Result | None = None,
+        visualization_tag: str | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        styles: dict[str, Any] | None = None,
+    ) -> SVG:
+        """The flow drawn as SVG, locally (no network service): stages and group nodes as boxes,
+        tasks as nodes coloured by their state in `result`. A notebook shows it inline; `path`
+        also writes it to a file. `visualization_tag` is accepted for pipedag's signature;
+        `styles` maps a group's `style_tag` to its `VisualizationStyle`."""
+        from ..viz.graph import draw
+
+        return draw(self, result, path=path, styles=styles)
+
+    def visualize_url(
+        self, result: Result | None = None, visualization_tag: str | None = None
+    ) -> str:
+        """The drawing as a `data:` URL (pipedag sends the graph to a kroki server; here
+        nothing leaves the machine)."""
+        return self.visualize(result, visualization_tag).url()
+
     def __repr__(self) -> str:
         return f"<Flow {self.name!r}: {len(self.stages)} stages, {len(self.tasks)} tasks>"
 
@@ -173,6 +202,8 @@ class Stage(_Declaring):
                 "@materialize(name=...)"
             )
         self.tasks.append(call)
+        if self.flow is not None:
+            self.flow.groups.declare_task(call)
 
     def __repr__(self) -> str:
         return f"<Stage {self.name!r}: {len(self.tasks)} tasks>"

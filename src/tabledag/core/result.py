@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,9 @@ from .task import TaskCall, TaskRef
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..stores.base import StoreSession
+    from ..stores.base import RunRecord, StoreSession
+    from ..viz.graph import SVG
+    from .flow import Flow
 
 V = TypeVar("V")
 
@@ -73,6 +76,37 @@ class Result:
     stage_errors: dict[str, BaseException] = field(default_factory=dict)
     """Stages whose commit failed, with the error."""
     exception: BaseException | None = None
+    run_id: str = ""
+    """Names this run's record in the store (`tabledag report RUN_ID`)."""
+    record: RunRecord | None = None
+    """What the store keeps of this run (see `tabledag.core.records`)."""
+    flow: Flow | None = None
+
+    def visualize(
+        self,
+        visualization_tag: str | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        styles: dict[str, Any] | None = None,
+    ) -> SVG:
+        """The flow drawn as SVG with each task coloured by its final state in this run (see
+        `Flow.visualize`)."""
+        if self.flow is None:
+            raise KeyError("this Result belongs to no flow")
+        return self.flow.visualize(self, visualization_tag, path=path, styles=styles)
+
+    def visualize_url(self, visualization_tag: str | None = None) -> str:
+        """The drawing as a `data:` URL (local; see `Flow.visualize_url`)."""
+        return self.visualize(visualization_tag).url()
+
+    def report(self, path: str | os.PathLike[str] | None = None) -> str:
+        """This run as one self-contained HTML page (`tabledag.viz.report`); `path` also
+        writes it to a file."""
+        from ..viz.report import render_report
+
+        if self.record is None:
+            raise KeyError("this run left no record")
+        return render_report(self.record, path=path)
 
     @property
     def successful(self) -> bool:

@@ -35,6 +35,7 @@ from ..tree import map_tree
 from ..util import mask_url
 from .execute import TaskOutcome, TaskWork, execute_task
 from .progress import Counts, Progress, TaskEvent
+from .records import RunLog
 from .result import FinalTaskState, Result
 from .task import TaskCall, TaskRef
 
@@ -71,6 +72,10 @@ def run_flow(
     runner = _Runner(flow, Result(config), force, fail_fast, selection)
     runner.progress = progress
     runner.validation = str(getattr(config, "validation", "fail"))
+    instance = str(getattr(config, "instance_id", ""))
+    runner.log = RunLog(os.urandom(16).hex(), flow.name, instance, type(chosen).__name__)
+    runner.result.run_id = runner.log.run_id
+    runner.result.flow = flow
     from ..config import active
 
     token = active.enter(config)  # tasks on this thread read it (`ConfigContext.get()`)
@@ -81,9 +86,13 @@ def run_flow(
         try:
             with locks.run(), store.session() as session:
                 session.setup(locks)
-                # Leaving: running tasks finish and stage locks go first, then the engine closes.
-                with chosen.open(config, session) as executor, contextlib.ExitStack() as held:
-                    runner.run(locks, session, executor, held)
+                try:
+                    # Leaving: running tasks finish and stage locks go first, then the engine
+                    # closes.
+                    with chosen.open(config, session) as executor, contextlib.ExitStack() as held:
+                        runner.run(locks, session, executor, held)
+                finally:
+                    runner.record(session)
         finally:
             locks.close()
     except Exception as error:
@@ -163,6 +172,7 @@ class _Runner:
         """None, or a token unique to this run that changes every cache key (ignore_cache)."""
         self.fail_fast = fail_fast
         self.progress: Progress | None = None
+        self.log: RunLog | None = None
         self.validation = "fail"
         """What a failed annotation check does (the config's `validation`)."""
         chosen = self.selection.includes
@@ -187,6 +197,13 @@ class _Runner:
             self.waiting[call] = len(inputs)
             for up in inputs:
                 self.dependents[up].append(call)
+        self.followers: dict[TaskCall, list[TaskCall]] = {c: [] for c in self.calls}
+        """task -> tasks that wait for it to end, whatever its state (ordering barriers)."""
+        for call, before in flow.groups.ordering().items():
+            for earlier in before - set(call.upstream):
+                if earlier in self.followers and call in self.waiting:
+                    self.waiting[call] += 1
+                    self.followers[earlier].append(call)
         self.ready = [self.position[c] for c in self.calls if not self.waiting[c]]
         """A heap of flow positions: what may start, earliest first."""
         self.running: dict[Future[Any], TaskCall] = {}
@@ -256,6 +273,8 @@ class _Runner:
                 materialization_details=call.stage.materialization_details,
             )
             self._event(call, "RUNNING")
+            if self.log is not None:
+                self.log.start(call)
             future = self.executor.submit(execute_task, work)
         except Exception as error:
             future = Future()
@@ -299,9 +318,26 @@ class _Runner:
         self.result.states[call] = outcome.state
         self.result.outputs[call] = outcome.outputs
         self.result.durations[call] = outcome.duration
+        if self.log is not None:
+            self.log.task(
+                call,
+                outcome.state.name,
+                started=outcome.started or None,
+                duration=outcome.duration,
+                stored=outcome.stored,
+                sql=outcome.queries,
+            )
         for later in self.dependents[call]:
             self.waiting[later] -= 1
             if not self.waiting[later]:
+                heapq.heappush(self.ready, self.position[later])
+        self._release(call)
+
+    def _release(self, call: TaskCall) -> None:
+        """`call` ended: tasks ordered after it (not fed by it) may start."""
+        for later in self.followers[call]:
+            self.waiting[later] -= 1
+            if not self.waiting[later] and later in self.pending:
                 heapq.heappush(self.ready, self.position[later])
 
     def _fail(self, call: TaskCall, error: BaseException) -> None:
@@ -321,19 +357,25 @@ class _Runner:
         logger.error("%s", failure)
         result.states[call] = FinalTaskState.FAILED
         result.durations.setdefault(call, 0.0)
+        if self.log is not None:
+            self.log.task(call, FinalTaskState.FAILED.name, error=failure)
         self.doomed.add(call.stage.name)
         if result.exception is None:
             result.exception = failure
         self._skip_dependents(call)
+        self._release(call)
 
     def _skip(self, call: TaskCall, why: str) -> None:
         self.pending.discard(call)
         self.result.states[call] = FinalTaskState.SKIPPED
         self.result.durations[call] = 0.0
+        if self.log is not None:
+            self.log.task(call, FinalTaskState.SKIPPED.name, duration=0.0)
         self.doomed.add(call.stage.name)
         logger.info("SKIPPED     %s: %s", call.id, why)
         self._event(call, "SKIPPED")
         self._skip_dependents(call)
+        self._release(call)
 
     def _skip_dependents(self, call: TaskCall) -> None:
         state = self.result.states[call].name
@@ -451,6 +493,19 @@ class _Runner:
             wait(list(self.running))
         for name in reversed(list(self.locked)):
             self.locked.pop(name).close()
+
+    def record(self, session: StoreSession) -> None:
+        """Hand the store this run's record, in one write; a failure to keep it is logged and
+        changes nothing else (the run's own outcome stands)."""
+        if self.log is None:
+            return
+        result = self.result
+        record = self.log.record(result.successful, result.stage_errors, self.calls)
+        result.record = record
+        try:
+            session.record_run(record)
+        except Exception as error:
+            logger.warning("run %s: its record could not be kept: %s", record.run_id, error)
 
     # -- helpers --------------------------------------------------------------------------------
 

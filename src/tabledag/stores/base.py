@@ -172,6 +172,27 @@ class Stored:
     ref: TableRef
     record: TableRecord
     hit: bool
+    rows: int | None = None
+    """Rows and bytes of data loaded from memory (unknown for a query's table)."""
+    bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What one run did, as the store keeps it: a few columns to find it by, and the rest as
+    one JSON document (`tabledag.core.records` writes and reads it; the store only keeps it).
+    """
+
+    run_id: str
+    flow: str
+    started_at: float
+    """Seconds since the epoch (UTC)."""
+    duration: float
+    """Seconds."""
+    successful: bool
+    document: str
+    """JSON: per task its state, start, duration, tables (rows, bytes, cache hits), SQL and
+    error; see `tabledag.core.records`."""
 
 
 @dataclass
@@ -277,6 +298,17 @@ class StoreSession(ABC):
     def collect_garbage(self, run: StageRun, generation: int, *, drop: bool) -> None:
         """Forget what neither `generation` nor the one before shows; with `drop`, also delete
         the physical tables no record names (the caller knows no other run may read them)."""
+
+    # run records (the report and `tabledag status`) -----------------------------------------
+
+    def record_run(self, record: RunRecord) -> None:
+        """Keep what a run did, in one write at its end (a store that keeps nothing ignores
+        it)."""
+
+    def run_records(self, run_id: str | None = None, limit: int = 20) -> list[RunRecord]:
+        """Kept runs, newest first: the one with `run_id` (a unique prefix will do), else the
+        last `limit`."""
+        return []
 
     # conversion and reading (hooks and results) ---------------------------------------------
 

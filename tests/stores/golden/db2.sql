@@ -1,12 +1,13 @@
 -- connect: create the database
 -- setup: read the metadata columns
-SELECT TABNAME, COLNAME, CASE WHEN TYPENAME IN ('VARCHAR', 'CHARACTER', 'VARBINARY', 'BINARY', 'CLOB', 'BLOB', 'GRAPHIC', 'VARGRAPHIC') THEN TRIM(TYPENAME) || '(' || CAST(LENGTH AS VARCHAR(11)) || ')' WHEN TYPENAME = 'DECIMAL' THEN 'DECIMAL(' || CAST(LENGTH AS VARCHAR(11)) || ', ' || CAST(SCALE AS VARCHAR(11)) || ')' ELSE TYPENAME END FROM SYSCAT.COLUMNS WHERE TABSCHEMA = 'tdg_tabledag_metadata' AND TABNAME IN ('stages', 'tables', 'tasks') ORDER BY TABNAME, COLNO
+SELECT TABNAME, COLNAME, CASE WHEN TYPENAME IN ('VARCHAR', 'CHARACTER', 'VARBINARY', 'BINARY', 'CLOB', 'BLOB', 'GRAPHIC', 'VARGRAPHIC') THEN TRIM(TYPENAME) || '(' || CAST(LENGTH AS VARCHAR(11)) || ')' WHEN TYPENAME = 'DECIMAL' THEN 'DECIMAL(' || CAST(LENGTH AS VARCHAR(11)) || ', ' || CAST(SCALE AS VARCHAR(11)) || ')' ELSE TYPENAME END FROM SYSCAT.COLUMNS WHERE TABSCHEMA = 'tdg_tabledag_metadata' AND TABNAME IN ('stages', 'tables', 'tasks', 'runs') ORDER BY TABNAME, COLNO
 -- setup: create the metadata schema
 CREATE SCHEMA "tdg_tabledag_metadata"
 -- setup: create the metadata tables
 CREATE TABLE "tdg_tabledag_metadata"."stages" ("stage" VARCHAR(32672) NOT NULL, "generation" BIGINT NOT NULL, "committed_at" TIMESTAMP)
 CREATE TABLE "tdg_tabledag_metadata"."tables" ("stage" VARCHAR(32672) NOT NULL, "key" VARCHAR(32672) NOT NULL, "name" VARCHAR(32672) NOT NULL, "view_name" VARCHAR(32672) NOT NULL, "physical" VARCHAR(32672) NOT NULL, "generation" BIGINT NOT NULL, "created_at" TIMESTAMP, "columns" VARCHAR(32672), "fingerprint" VARCHAR(32672), "sql" VARCHAR(32672))
 CREATE TABLE "tdg_tabledag_metadata"."tasks" ("stage" VARCHAR(32672) NOT NULL, "task" VARCHAR(32672) NOT NULL, "task_key" VARCHAR(32672) NOT NULL, "outputs" VARCHAR(32672) NOT NULL, "inputs" VARCHAR(32672) NOT NULL, "generation" BIGINT NOT NULL, "created_at" TIMESTAMP)
+CREATE TABLE "tdg_tabledag_metadata"."runs" ("run_id" VARCHAR(32672) NOT NULL, "flow" VARCHAR(32672) NOT NULL, "started_at" TIMESTAMP NOT NULL, "duration_ms" BIGINT NOT NULL, "outcome" VARCHAR(32672) NOT NULL, "record" VARCHAR(32672) NOT NULL)
 -- setup: upgrade an older metadata schema
 ALTER TABLE "tdg_tabledag_metadata"."tables" ADD "sql" VARCHAR(32672)
 -- begin: read the stage metadata
@@ -78,6 +79,10 @@ SELECT * FROM "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb" FETCH FIRST 10 ROWS ONL
 -- cleanup: forget old generations
 DELETE FROM "tdg_tabledag_metadata"."tables" WHERE "stage" = 'raw' AND "generation" < 1
 DELETE FROM "tdg_tabledag_metadata"."tasks" WHERE "stage" = 'raw' AND "generation" < 1
+-- record the run
+INSERT INTO "tdg_tabledag_metadata"."runs" VALUES ('ab12cd', 'flow', CAST('2024-05-06 07:08:09.000010' AS TIMESTAMP), 1500, 'successful', '{"tasks": [], "it''s": 1}')
+-- read the last runs
+SELECT "run_id", "flow", "duration_ms", "outcome", "record" FROM "tdg_tabledag_metadata"."runs" WHERE "run_id" LIKE 'ab12%' ORDER BY "started_at" DESC NULLS LAST FETCH FIRST 20 ROWS ONLY
 -- cleanup: drop an unreferenced table
 DROP TABLE "tdg_raw__data"."old__eeeeeeeeeeeeeeee"
 -- drop the views

@@ -1,13 +1,14 @@
 -- connect: create the database
 IF DB_ID(N'db') IS NULL CREATE DATABASE [db]
 -- setup: read the metadata columns
-SELECT TABLE_NAME, COLUMN_NAME, CASE WHEN DATA_TYPE IN ('decimal', 'numeric') THEN DATA_TYPE + '(' + CAST(NUMERIC_PRECISION AS VARCHAR(3)) + ', ' + CAST(NUMERIC_SCALE AS VARCHAR(3)) + ')' WHEN DATA_TYPE = 'float' AND NUMERIC_PRECISION = 53 THEN 'double precision' WHEN DATA_TYPE IN ('text', 'ntext', 'image', 'xml') THEN DATA_TYPE WHEN CHARACTER_MAXIMUM_LENGTH = -1 THEN DATA_TYPE + '(max)' WHEN NOT CHARACTER_MAXIMUM_LENGTH IS NULL THEN DATA_TYPE + '(' + CAST(CHARACTER_MAXIMUM_LENGTH AS VARCHAR(10)) + ')' ELSE DATA_TYPE END FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'tdg_tabledag_metadata' AND TABLE_NAME IN ('stages', 'tables', 'tasks') ORDER BY TABLE_NAME, ORDINAL_POSITION
+SELECT TABLE_NAME, COLUMN_NAME, CASE WHEN DATA_TYPE IN ('decimal', 'numeric') THEN DATA_TYPE + '(' + CAST(NUMERIC_PRECISION AS VARCHAR(3)) + ', ' + CAST(NUMERIC_SCALE AS VARCHAR(3)) + ')' WHEN DATA_TYPE = 'float' AND NUMERIC_PRECISION = 53 THEN 'double precision' WHEN DATA_TYPE IN ('text', 'ntext', 'image', 'xml') THEN DATA_TYPE WHEN CHARACTER_MAXIMUM_LENGTH = -1 THEN DATA_TYPE + '(max)' WHEN NOT CHARACTER_MAXIMUM_LENGTH IS NULL THEN DATA_TYPE + '(' + CAST(CHARACTER_MAXIMUM_LENGTH AS VARCHAR(10)) + ')' ELSE DATA_TYPE END FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = 'tdg_tabledag_metadata' AND TABLE_NAME IN ('stages', 'tables', 'tasks', 'runs') ORDER BY TABLE_NAME, ORDINAL_POSITION
 -- setup: create the metadata schema
 IF NOT EXISTS (SELECT * FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = 'tdg_tabledag_metadata') EXEC('CREATE SCHEMA [tdg_tabledag_metadata]')
 -- setup: create the metadata tables
 CREATE TABLE [tdg_tabledag_metadata].[stages] ([stage] NVARCHAR(MAX) NOT NULL, [generation] BIGINT NOT NULL, [committed_at] DATETIME2)
 CREATE TABLE [tdg_tabledag_metadata].[tables] ([stage] NVARCHAR(MAX) NOT NULL, [key] NVARCHAR(MAX) NOT NULL, [name] NVARCHAR(MAX) NOT NULL, [view_name] NVARCHAR(MAX) NOT NULL, [physical] NVARCHAR(MAX) NOT NULL, [generation] BIGINT NOT NULL, [created_at] DATETIME2, [columns] NVARCHAR(MAX), [fingerprint] NVARCHAR(MAX), [sql] NVARCHAR(MAX))
 CREATE TABLE [tdg_tabledag_metadata].[tasks] ([stage] NVARCHAR(MAX) NOT NULL, [task] NVARCHAR(MAX) NOT NULL, [task_key] NVARCHAR(MAX) NOT NULL, [outputs] NVARCHAR(MAX) NOT NULL, [inputs] NVARCHAR(MAX) NOT NULL, [generation] BIGINT NOT NULL, [created_at] DATETIME2)
+CREATE TABLE [tdg_tabledag_metadata].[runs] ([run_id] NVARCHAR(MAX) NOT NULL, [flow] NVARCHAR(MAX) NOT NULL, [started_at] DATETIME2 NOT NULL, [duration_ms] BIGINT NOT NULL, [outcome] NVARCHAR(MAX) NOT NULL, [record] NVARCHAR(MAX) NOT NULL)
 -- setup: upgrade an older metadata schema
 ALTER TABLE [tdg_tabledag_metadata].[tables] ADD [sql] NVARCHAR(MAX)
 -- begin: read the stage metadata
@@ -85,6 +86,10 @@ SELECT TOP 10 * FROM [tdg_raw__data].[orders__bbbbbbbbbbbbbbbb]
 -- cleanup: forget old generations
 DELETE FROM [tdg_tabledag_metadata].[tables] WHERE [stage] = 'raw' AND [generation] < 1
 DELETE FROM [tdg_tabledag_metadata].[tasks] WHERE [stage] = 'raw' AND [generation] < 1
+-- record the run
+INSERT INTO [tdg_tabledag_metadata].[runs] VALUES ('ab12cd', 'flow', CAST('2024-05-06 07:08:09.000010' AS DATETIME2), 1500, 'successful', '{"tasks": [], "it''s": 1}')
+-- read the last runs
+SELECT TOP 20 [run_id], [flow], [duration_ms], [outcome], [record] FROM [tdg_tabledag_metadata].[runs] WHERE [run_id] LIKE 'ab12%' ORDER BY [started_at] DESC
 -- cleanup: drop an unreferenced table
 DROP TABLE IF EXISTS [tdg_raw__data].[old__eeeeeeeeeeeeeeee]
 -- drop the views

@@ -1,12 +1,13 @@
 -- connect: create the database
 -- setup: read the metadata columns
-SELECT c.relname, a.attname, FORMAT_TYPE(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_class AS c ON a.attrelid = c.oid JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid WHERE n.nspname = 'tdg_tabledag_metadata' AND c.relname IN ('stages', 'tables', 'tasks') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum
+SELECT c.relname, a.attname, FORMAT_TYPE(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_class AS c ON a.attrelid = c.oid JOIN pg_catalog.pg_namespace AS n ON c.relnamespace = n.oid WHERE n.nspname = 'tdg_tabledag_metadata' AND c.relname IN ('stages', 'tables', 'tasks', 'runs') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum
 -- setup: create the metadata schema
 CREATE SCHEMA IF NOT EXISTS "tdg_tabledag_metadata"
 -- setup: create the metadata tables
 CREATE TABLE "tdg_tabledag_metadata"."stages" ("stage" TEXT NOT NULL, "generation" BIGINT NOT NULL, "committed_at" TIMESTAMP)
 CREATE TABLE "tdg_tabledag_metadata"."tables" ("stage" TEXT NOT NULL, "key" TEXT NOT NULL, "name" TEXT NOT NULL, "view_name" TEXT NOT NULL, "physical" TEXT NOT NULL, "generation" BIGINT NOT NULL, "created_at" TIMESTAMP, "columns" TEXT, "fingerprint" TEXT, "sql" TEXT)
 CREATE TABLE "tdg_tabledag_metadata"."tasks" ("stage" TEXT NOT NULL, "task" TEXT NOT NULL, "task_key" TEXT NOT NULL, "outputs" TEXT NOT NULL, "inputs" TEXT NOT NULL, "generation" BIGINT NOT NULL, "created_at" TIMESTAMP)
+CREATE TABLE "tdg_tabledag_metadata"."runs" ("run_id" TEXT NOT NULL, "flow" TEXT NOT NULL, "started_at" TIMESTAMP NOT NULL, "duration_ms" BIGINT NOT NULL, "outcome" TEXT NOT NULL, "record" TEXT NOT NULL)
 -- setup: upgrade an older metadata schema
 ALTER TABLE "tdg_tabledag_metadata"."tables" ADD COLUMN "sql" TEXT
 -- begin: read the stage metadata
@@ -86,6 +87,10 @@ SELECT * FROM "tdg_raw__data"."orders__bbbbbbbbbbbbbbbb" LIMIT 10
 -- cleanup: forget old generations
 DELETE FROM "tdg_tabledag_metadata"."tables" WHERE "stage" = 'raw' AND "generation" < 1
 DELETE FROM "tdg_tabledag_metadata"."tasks" WHERE "stage" = 'raw' AND "generation" < 1
+-- record the run
+INSERT INTO "tdg_tabledag_metadata"."runs" VALUES ('ab12cd', 'flow', CAST('2024-05-06 07:08:09.000010' AS TIMESTAMP), 1500, 'successful', '{"tasks": [], "it''s": 1}')
+-- read the last runs
+SELECT "run_id", "flow", "duration_ms", "outcome", "record" FROM "tdg_tabledag_metadata"."runs" WHERE "run_id" LIKE 'ab12%' ORDER BY "started_at" DESC NULLS LAST LIMIT 20
 -- cleanup: drop an unreferenced table
 DROP TABLE IF EXISTS "tdg_raw__data"."old__eeeeeeeeeeeeeeee"
 -- drop the views

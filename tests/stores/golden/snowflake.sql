@@ -1,12 +1,13 @@
 -- connect: create the database
 -- setup: read the metadata columns
-SELECT IFF(REGEXP_LIKE(table_name, '^[A-Z_][A-Z0-9_$]*$'), LOWER(table_name), table_name) AS table_name, IFF(REGEXP_LIKE(column_name, '^[A-Z_][A-Z0-9_$]*$'), LOWER(column_name), column_name) AS column_name, data_type FROM information_schema.columns WHERE table_schema = 'TDG_TABLEDAG_METADATA' AND table_name IN ('STAGES', 'TABLES', 'TASKS') ORDER BY table_name, ordinal_position
+SELECT IFF(REGEXP_LIKE(table_name, '^[A-Z_][A-Z0-9_$]*$'), LOWER(table_name), table_name) AS table_name, IFF(REGEXP_LIKE(column_name, '^[A-Z_][A-Z0-9_$]*$'), LOWER(column_name), column_name) AS column_name, data_type FROM information_schema.columns WHERE table_schema = 'TDG_TABLEDAG_METADATA' AND table_name IN ('STAGES', 'TABLES', 'TASKS', 'RUNS') ORDER BY table_name, ordinal_position
 -- setup: create the metadata schema
 CREATE SCHEMA IF NOT EXISTS "TDG_TABLEDAG_METADATA"
 -- setup: create the metadata tables
 CREATE TABLE "TDG_TABLEDAG_METADATA"."STAGES" ("STAGE" VARCHAR NOT NULL, "GENERATION" BIGINT NOT NULL, "COMMITTED_AT" TIMESTAMPNTZ)
 CREATE TABLE "TDG_TABLEDAG_METADATA"."TABLES" ("STAGE" VARCHAR NOT NULL, "KEY" VARCHAR NOT NULL, "NAME" VARCHAR NOT NULL, "VIEW_NAME" VARCHAR NOT NULL, "PHYSICAL" VARCHAR NOT NULL, "GENERATION" BIGINT NOT NULL, "CREATED_AT" TIMESTAMPNTZ, "COLUMNS" VARCHAR, "FINGERPRINT" VARCHAR, "SQL" VARCHAR)
 CREATE TABLE "TDG_TABLEDAG_METADATA"."TASKS" ("STAGE" VARCHAR NOT NULL, "TASK" VARCHAR NOT NULL, "TASK_KEY" VARCHAR NOT NULL, "OUTPUTS" VARCHAR NOT NULL, "INPUTS" VARCHAR NOT NULL, "GENERATION" BIGINT NOT NULL, "CREATED_AT" TIMESTAMPNTZ)
+CREATE TABLE "TDG_TABLEDAG_METADATA"."RUNS" ("RUN_ID" VARCHAR NOT NULL, "FLOW" VARCHAR NOT NULL, "STARTED_AT" TIMESTAMPNTZ NOT NULL, "DURATION_MS" BIGINT NOT NULL, "OUTCOME" VARCHAR NOT NULL, "RECORD" VARCHAR NOT NULL)
 -- setup: upgrade an older metadata schema
 ALTER TABLE "TDG_TABLEDAG_METADATA"."TABLES" ADD "SQL" VARCHAR
 -- begin: read the stage metadata
@@ -85,6 +86,10 @@ SELECT * FROM "TDG_RAW__DATA"."ORDERS__BBBBBBBBBBBBBBBB" LIMIT 10
 -- cleanup: forget old generations
 DELETE FROM "TDG_TABLEDAG_METADATA"."TABLES" WHERE "STAGE" = 'raw' AND "GENERATION" < 1
 DELETE FROM "TDG_TABLEDAG_METADATA"."TASKS" WHERE "STAGE" = 'raw' AND "GENERATION" < 1
+-- record the run
+INSERT INTO "TDG_TABLEDAG_METADATA"."RUNS" VALUES ('ab12cd', 'flow', CAST('2024-05-06 07:08:09.000010' AS TIMESTAMP), 1500, 'successful', '{"tasks": [], "it\'s": 1}')
+-- read the last runs
+SELECT "RUN_ID", "FLOW", "DURATION_MS", "OUTCOME", "RECORD" FROM "TDG_TABLEDAG_METADATA"."RUNS" WHERE "RUN_ID" LIKE 'ab12%' ORDER BY "STARTED_AT" DESC NULLS LAST LIMIT 20
 -- cleanup: drop an unreferenced table
 DROP TABLE IF EXISTS "TDG_RAW__DATA"."OLD__EEEEEEEEEEEEEEEE"
 -- drop the views

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from ..base import TableFiles
+from .. import run_files
+from ..base import RunRecord, TableFiles
 from ..sql.dialect import Verbatim
 from ..sql.physical import PhysicalTables, view_over
 from ..sql.table_options import NO_OPTIONS, TableOptions
@@ -194,6 +195,37 @@ class ParquetFiles(PhysicalTables):
         document = manifest.dumps(stage, generation, list(tables), list(tasks))
         manifest.write(self.fs, path, document, local=self.location.is_local)
         session.store.fault_point("commit", f"MANIFEST {path}")
+
+    # -- run records: files, like everything this store keeps ---------------------------------
+
+    def record_run(self, session: SQLSession, record: RunRecord) -> None:
+        """`<root>/.runs/`, one file per run (see `stores/run_files.py`), so that a catalogue in
+        memory (rebuilt in every process) still finds the runs; one PUT on object stores."""
+        directory = self._runs_directory(session)
+        if directory not in self._made:
+            self.fs.makedirs(directory, exist_ok=True)
+            self._made.add(directory)
+        path = f"{directory}/{run_files.file_name(record)}"
+        manifest.write(self.fs, path, run_files.dumps(record), local=self.location.is_local)
+
+    def run_records(self, session: SQLSession, run_id: str | None, limit: int) -> list[RunRecord]:
+        directory = self._runs_directory(session)
+        self.fs.invalidate_cache(directory)
+        try:
+            paths = self.fs.ls(directory, detail=False)
+        except FileNotFoundError:
+            return []
+        names = sorted((p.rsplit("/", 1)[-1] for p in paths), reverse=True)
+        records = []
+        for name in [n for n in names if run_files.matches(n, run_id)][:limit]:
+            data = manifest.read(self.fs, f"{directory}/{name}")
+            if data is not None:
+                records.append(run_files.loads(data))
+        return records
+
+    def _runs_directory(self, session: SQLSession) -> str:
+        names = session.names
+        return self.location.path(file_stem(f"{names.prefix}.runs{names.suffix}"))
 
     # -- helpers --------------------------------------------------------------------------------
 

@@ -156,6 +156,11 @@ class Dialect:
     """Why only one process may write the database at a time, for databases with that rule
     (engines with workers in other processes refuse them); None for servers."""
 
+    def run_records_directory(self) -> str | None:
+        """A local directory to keep run records in as files, for databases where one more
+        write per run costs far more than the file (None: the `runs` metadata table)."""
+        return None
+
     args: dict[str, Any] = {}
     """On the class: the dialect arguments a store accepts (name -> type or tuple of allowed
     values); on an instance, which `__init__` gives its own: the validated arguments given.

@@ -6,6 +6,9 @@
   the previous generation, kept for rollback; older rows are forgotten after a commit, and only
   then are their tables dropped, so a row never names a table that is gone.
 - `tasks`: per task and task key, the JSON of its outputs and input keys (cache and lineage).
+- `runs`: one row per run (its id, flow, start, outcome) with the JSON document of what each
+  task did, written in one INSERT when the run ends (the report reads it). A dialect may keep
+  them as files instead (`Dialect.run_records_directory`: a DuckDB file does).
 
 Column types are sqlglot's generic `TEXT`, `BIGINT` and `TIMESTAMP`, which every dialect's
 renderer spells its own way; every identifier is quoted, so names like `key` and `tables` are
@@ -22,7 +25,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from ..base import CommittedStage, TableRecord, TaskRecord
+from ..base import CommittedStage, RunRecord, TableRecord, TaskRecord
 from .dialect import column_def
 
 TABLES: dict[str, list[tuple[str, str, bool]]] = {
@@ -52,6 +55,14 @@ TABLES: dict[str, list[tuple[str, str, bool]]] = {
         ("generation", "BIGINT", False),
         ("created_at", "TIMESTAMP", True),
     ],
+    "runs": [
+        ("run_id", "TEXT", False),
+        ("flow", "TEXT", False),
+        ("started_at", "TIMESTAMP", False),
+        ("duration_ms", "BIGINT", False),
+        ("outcome", "TEXT", False),
+        ("record", "TEXT", False),
+    ],
 }
 """name -> (column, generic SQL type, nullable); columns are only ever appended."""
 
@@ -66,6 +77,9 @@ _TABLE_COLUMNS = (
     "sql",
 )
 _TASK_COLUMNS = ("task", "task_key", "outputs", "inputs", "generation")
+STAGE_TABLES = ("stages", "tables", "tasks")
+"""The metadata tables with rows per stage."""
+_RUN_COLUMNS = ("run_id", "flow", "duration_ms", "outcome", "record")
 
 
 def missing_columns(found: Iterable[tuple[str, str]]) -> dict[str, list[tuple[str, str, bool]]]:
@@ -235,8 +249,45 @@ def _literal(value: str | None) -> exp.Expr:
 
 
 def _now() -> exp.Expr:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return exp.cast(exp.Literal.string(now), exp.DataType.build("TIMESTAMP"))
+    return _timestamp(dt.datetime.now(dt.UTC))
+
+
+def _timestamp(moment: dt.datetime) -> exp.Expr:
+    text = moment.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMP"))
+
+
+def run_statement(schema: str, record: RunRecord) -> exp.Expr:
+    """One INSERT for a whole run."""
+    started = dt.datetime.fromtimestamp(record.started_at, dt.UTC)
+    row = (
+        _literal(record.run_id),
+        _literal(record.flow),
+        _timestamp(started),
+        exp.Literal.number(round(record.duration * 1000)),
+        _literal("successful" if record.successful else "failed"),
+        _literal(record.document),
+    )
+    return exp.insert(exp.values([row]), _table(schema, "runs"))
+
+
+def runs_query(schema: str, run_id: str | None, limit: int) -> exp.Query:
+    """The newest runs first; with `run_id`, those whose id starts with it."""
+    query = exp.select(*map(_col, _RUN_COLUMNS)).from_(_table(schema, "runs"))
+    if run_id is not None:
+        query = query.where(_col("run_id").like(exp.Literal.string(run_id.replace("%", "") + "%")))
+    return query.order_by(exp.Ordered(this=_col("started_at"), desc=True)).limit(limit)
+
+
+def run_record(row: tuple[Any, ...]) -> RunRecord:
+    """A `runs` row as a record (the start and duration are read from the document, which
+    keeps them exactly)."""
+    run_id, flow, duration_ms, outcome, document = row
+    started = json.loads(document).get("started_at", 0.0)
+    successful = outcome == "successful"
+    return RunRecord(
+        str(run_id), str(flow), float(started), int(duration_ms) / 1000, successful, str(document)
+    )
 
 
 def replace_stage_statements(
@@ -250,7 +301,7 @@ def replace_stage_statements(
     s, now = exp.Literal.string(stage), _now()
     at_stage = _col("stage").eq(s)
     statements: list[exp.Expr] = [
-        exp.delete(_table(schema, name), where=at_stage) for name in TABLES
+        exp.delete(_table(schema, name), where=at_stage) for name in STAGE_TABLES
     ]
     gen = exp.Literal.number(generation)
     statements.append(exp.insert(exp.values([(s, gen, now)]), _table(schema, "stages")))

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from .. import run_files
+from . import metadata
 from .dialect import Verbatim, with_properties
 from .table_options import NO_OPTIONS, TableOptions
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ...outputs import Table
-    from ..base import TableFiles, TableRecord, TaskRecord
+    from ..base import RunRecord, TableFiles, TableRecord, TaskRecord
     from .session import SQLSession
 
 _arrow_sources = iter(range(1 << 62))
@@ -97,6 +99,28 @@ class PhysicalTables(ABC):
 
     def table_files(self, session: SQLSession, stage: str, physical: str) -> TableFiles:
         raise NotImplementedError
+
+    def record_run(self, session: SQLSession, record: RunRecord) -> None:
+        """Keep a run record: one INSERT into the catalogue's `runs` table, or one file where
+        the dialect keeps them as files."""
+        directory = session.dialect.run_records_directory()
+        if directory is not None:
+            run_files.write_local(directory, record)
+            return
+        statement = metadata.run_statement(session.catalogue.metadata_schema, record)
+        session.execute(statement, phase="record")
+
+    def run_records(self, session: SQLSession, run_id: str | None, limit: int) -> list[RunRecord]:
+        directory = session.dialect.run_records_directory()
+        if directory is not None:
+            return run_files.read_local(directory, run_id, limit)
+        schema = session.catalogue.metadata_schema
+        if not session.catalogue.is_setup and not session.execute(
+            session.dialect.list_columns(schema, ["runs"])
+        ):
+            return []  # nothing ever ran here (a reader that is not a run creates nothing)
+        query = metadata.runs_query(schema, run_id, limit)
+        return [metadata.run_record(row) for row in session.execute(query)]
 
 
 class DatabaseTables(PhysicalTables):

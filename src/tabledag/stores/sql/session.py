@@ -31,6 +31,7 @@ from ..base import (
     Lazy,
     Output,
     Raw,
+    RunRecord,
     StageRun,
     Stored,
     StoreSession,
@@ -231,6 +232,7 @@ class SQLSession(StoreSession):
             )
         key = keys.eager_key(run.stage, table_.name, arrow_hash(data), force, options)
         stored = self._write(run, table_, key, data=data, frame=output.frame, options=resolved)
+        stored = dataclasses.replace(stored, rows=data.num_rows, bytes=data.nbytes)
         cache = self.catalogue.local_table_cache
         if cache is not None and cache.store_output and not cache.has(stored.ref):
             cache.put(stored.ref, data)
@@ -483,6 +485,14 @@ class SQLSession(StoreSession):
         data_schema = self.names.data_schema(run.stage)
         for physical in sorted(present - keep):
             self.physical.drop(self, run.stage, table(data_schema, physical), "cleanup")
+
+    # -- run records ----------------------------------------------------------------------------
+
+    def record_run(self, record: RunRecord) -> None:
+        self.physical.record_run(self, record)
+
+    def run_records(self, run_id: str | None = None, limit: int = 20) -> list[RunRecord]:
+        return self.physical.run_records(self, run_id, limit)
 
     # -- reading --------------------------------------------------------------------------------
 
