@@ -102,13 +102,13 @@ class TableStoreView:
         """A committed table of `table.stage` named `table.name`, as `as_type`."""
         stage = _stage_name(getattr(table, "stage", None))
         name = normalize_name(str(table.name))
-        record = self._committed(stage).get(name)
-        if record is None:
-            raise StoreError(
-                f"stage {stage!r} has no committed table {name!r}: run the flow that "
-                "writes it first"
-            )
-        with self._store.session() as session:
+        with self._store.session() as session:  # one session finds the table and reads it
+            record = _committed_views(session, stage).get(name)
+            if record is None:
+                raise StoreError(
+                    f"stage {stage!r} has no committed table {name!r}: run the flow that "
+                    "writes it first"
+                )
             return session.retrieve(TableRef(stage, record.name, record.key), stage, as_type)
 
     def store_table(self, table: Any, task: Any = None) -> None:
@@ -118,12 +118,16 @@ class TableStoreView:
         )
 
     def _committed(self, stage: Any) -> dict[str, Any]:
-        name = _stage_name(stage)
-        try:
-            with self._store.session() as session:
-                return dict(session.begin_stage(name).committed.views)
-        except StoreError:
-            return {}  # nothing committed yet (no metadata)
+        with self._store.session() as session:
+            return _committed_views(session, _stage_name(stage))
+
+
+def _committed_views(session: Any, stage: str) -> dict[str, Any]:
+    """view name -> record of the stage as last committed; empty before any commit."""
+    try:
+        return dict(session.begin_stage(stage).committed.views)
+    except StoreError:
+        return {}  # nothing committed yet (no metadata)
 
 
 def _stage_name(stage: Any) -> str:
