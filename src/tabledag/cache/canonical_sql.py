@@ -21,6 +21,15 @@ def canonical_sql(
     logical_names: Mapping[tuple[str, str], tuple[str, str]],
 ) -> str:
     """Render `query` with each physical `(schema, table)` replaced by its logical name."""
+    tree = logical_tree(query, logical_names)
+    return tree.sql(dialect=dialect, pretty=True, comments=False)
+
+
+def logical_tree(
+    query: exp.Expr, logical_names: Mapping[tuple[str, str], tuple[str, str]]
+) -> exp.Expr:
+    """A copy of `query` whose physical `(schema, table)` references name their stage views
+    (what any dialect can render, e.g. `tabledag sql --dialect`)."""
     by_table = {physical[1]: (physical, logical) for physical, logical in logical_names.items()}
 
     def rename(node: exp.Expr) -> exp.Expr:
@@ -41,5 +50,4 @@ def canonical_sql(
                 node.set("catalog", None)
         return node
 
-    tree = query.transform(rename) if logical_names else query
-    return tree.sql(dialect=dialect, pretty=True, comments=False)
+    return query.transform(rename) if logical_names else query

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import TabledagError
+from .common import config_options, load_config
 
 
 @click.command()
@@ -20,21 +21,12 @@ from ..errors import TabledagError
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the page.",
 )
-@click.option(
-    "--config",
-    "-c",
-    "config_path",
-    metavar="FILE",
-    type=click.Path(path_type=Path),
-    help="tabledag.yaml to read (default: $TABLEDAG_CONFIG, else the nearest one upwards).",
-)
-@click.option("--instance", "-i", metavar="NAME", help="Instance of the config file.")
+@config_options
 def report(run_id: str | None, output: Path, config_path: Path | None, instance: str | None) -> int:
     """Write the report of a run: its timeline, tasks, tables, SQL and errors."""
-    from ..config import Config
     from ..viz.report import render_report
 
-    config = Config.load(config_path).get(instance)
+    config = load_config(config_path, instance)
     store = config.store
     try:
         with store.session() as session:

@@ -95,22 +95,7 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         return _user(session.retrieve, ref, ref.stage, as_type)
 
     plan = task.validation
-    if plan is not None:  # annotated parameters get their own frame type, and are checked
-        args, kwargs = _user(
-            plan.inputs,
-            args,
-            kwargs,
-            retrieve=retrieve,
-            default=task.input_type,
-            mode=work.validation,
-            where=work.describe(),
-        )
-    elif task.input_type is not None:
-        as_type = task.input_type
-        args, kwargs = (
-            map_tree(v, lambda ref: _user(session.retrieve, ref, ref.stage, as_type), _is_ref)
-            for v in (args, kwargs)
-        )
+    args, kwargs = read_inputs(session, work, args, kwargs)
     returned = _user(task.fn, *args, **kwargs)
     pending: dict[str, Any] = {}
     if plan is not None:
@@ -153,6 +138,34 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     if task.lazy and outcome.stored and all(s.hit for s in outcome.stored):
         outcome.state = FinalTaskState.CACHE_VALID
     return outcome
+
+
+def read_inputs(
+    session: StoreSession, work: TaskWork, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The task's arguments with their tables read as it asks (annotated parameters as their
+    annotation says, and checked; the others as its `input_type`)."""
+    task = work.task
+
+    def retrieve(ref: TableRef, as_type: Any) -> Any:
+        return _user(session.retrieve, ref, ref.stage, as_type)
+
+    plan = task.validation
+    if plan is not None:
+        return _user(  # type: ignore[no-any-return]
+            plan.inputs,
+            args,
+            kwargs,
+            retrieve=retrieve,
+            default=task.input_type,
+            mode=work.validation,
+            where=work.describe(),
+        )
+    if task.input_type is None:
+        return args, kwargs
+    as_type = task.input_type
+    read = (map_tree(v, lambda ref: retrieve(ref, as_type), _is_ref) for v in (args, kwargs))
+    return tuple(next(read)), dict(next(read))
 
 
 class _Panicked(Exception):

@@ -19,6 +19,17 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class TableLoad:
+    """One table a task wrote: rows and bytes where its data passed through this process (a
+    frame's), None for a query's; `hit` where it was found kept and nothing was written."""
+
+    name: str
+    rows: int | None = None
+    bytes: int | None = None
+    hit: bool = False
+
+
+@dataclass(frozen=True)
 class TaskEvent:
     task: str
     """`stage.task`"""
@@ -26,6 +37,8 @@ class TaskEvent:
     """"RUNNING" when the task starts; then COMPLETED, CACHE_VALID, FAILED or SKIPPED."""
     duration: float = 0.0
     counts: Counts = field(default_factory=lambda: Counts(0))
+    tables: tuple[TableLoad, ...] = ()
+    """At the end of a task that succeeded: the tables it wrote or found kept."""
 
 
 class Progress(Protocol):

@@ -34,7 +34,7 @@ from ..errors import CommitError, DeclarationError, StoreError, TabledagError, T
 from ..tree import map_tree
 from ..util import mask_url
 from .execute import TaskOutcome, TaskWork, execute_task
-from .progress import Counts, Progress, TaskEvent
+from .progress import Counts, Progress, TableLoad, TaskEvent
 from .records import RunLog
 from .result import FinalTaskState, Result
 from .task import TaskCall, TaskRef
@@ -172,6 +172,8 @@ class _Runner:
         """None, or a token unique to this run that changes every cache key (ignore_cache)."""
         self.fail_fast = fail_fast
         self.progress: Progress | None = None
+        self.stored: dict[TaskCall, list[Any]] = {}
+        """What merged tasks wrote, until their end event shows it (with `progress` only)."""
         self.log: RunLog | None = None
         self.validation = "fail"
         """What a failed annotation check does (the config's `validation`)."""
@@ -300,7 +302,10 @@ class _Runner:
         logger.info(
             "%-11s %7.1f ms  %s", result.states[call].name, result.durations[call] * 1e3, call.id
         )
-        self._event(call, result.states[call].name, result.durations[call])
+        loads = tuple(
+            TableLoad(s.ref.name, s.rows, s.bytes, s.hit) for s in self.stored.pop(call, ())
+        )
+        self._event(call, result.states[call].name, result.durations[call], loads)
         if self.fail_fast and result.exception is not None:
             raise result.exception
 
@@ -313,6 +318,8 @@ class _Runner:
             if not self.executor.inline:  # the driver's own session wrote it and knows it
                 self.session.adopt(run, stored)
         run.tasks[call.name] = outcome.record
+        if self.progress is not None:
+            self.stored[call] = outcome.stored
         if outcome.queries:
             self.result.queries[call] = outcome.queries
         self.result.states[call] = outcome.state
@@ -509,7 +516,9 @@ class _Runner:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _event(self, call: TaskCall, state: str, duration: float = 0.0) -> None:
+    def _event(
+        self, call: TaskCall, state: str, duration: float = 0.0, loads: tuple[TableLoad, ...] = ()
+    ) -> None:
         if self.progress is None:
             return
         states = list(self.result.states.values())
@@ -521,7 +530,7 @@ class _Runner:
             failed=sum(s is FinalTaskState.FAILED for s in states),
             skipped=sum(s is FinalTaskState.SKIPPED for s in states),
         )
-        self.progress(TaskEvent(call.id, state, duration, counts))
+        self.progress(TaskEvent(call.id, state, duration, counts, loads))
 
     def _resolve(self, value: Any) -> Any:
         """Replace references to upstream outputs by those outputs (`TableRef`s or values)."""

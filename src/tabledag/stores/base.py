@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -178,6 +178,18 @@ class Stored:
 
 
 @dataclass(frozen=True)
+class TableStats:
+    """One shown table of a committed stage, as `tabledag status` lists it."""
+
+    name: str
+    physical: str
+    key: str
+    rows: int | None = None
+    bytes: int | None = None
+    """Where the store knows it without reading the data (None: unknown)."""
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """What one run did, as the store keeps it: a few columns to find it by, and the rest as
     one JSON document (`tabledag.core.records` writes and reads it; the store only keeps it).
@@ -310,6 +322,31 @@ class StoreSession(ABC):
         last `limit`."""
         return []
 
+    # inspecting and cleaning an instance (`tabledag status`, `gc`, `delete-schemas`) -------
+    # Read-only but for `drop_garbage` and `delete_instance`, whose callers hold the locks
+    # that keep runs away (see `tabledag.cli.upkeep`).
+
+    def committed_stages(self) -> dict[str, int]:
+        """Stage name -> committed generation, for every stage that ever committed here."""
+        return {}
+
+    def stage_tables(self, stage: str) -> list[TableStats]:
+        """The tables a stage shows now, with their rows and (where cheap to know) bytes."""
+        return []
+
+    def garbage(self, stage: str) -> list[str]:
+        """Physical tables (or files) of `stage` that no kept record names: what a run killed
+        before its commit, or a cleanup that could not drop, left behind."""
+        return []
+
+    def drop_garbage(self, stage: str, physical: Sequence[str]) -> None:
+        """Drop those of `physical` that are still garbage (rechecked here)."""
+
+    def delete_instance(self) -> list[str]:
+        """Drop every schema (or directory) of this instance, the metadata last; returns what
+        it dropped. (pipedag's `pipedag-manage delete-schemas`.)"""
+        raise StoreError(f"{type(self.store).__name__} cannot delete its schemas")
+
     # conversion and reading (hooks and results) ---------------------------------------------
 
     def materialize(self, table: Table, stage_name: str) -> Output:
@@ -367,6 +404,10 @@ class StoreSession(ABC):
 
     def canonical_sql(self, query: exp.Expr | str) -> str:
         """`query` with logical table names, pretty-printed: what a person reads and runs."""
+        raise self._missing(Capability.SQL)
+
+    def logical_tree(self, query: exp.Expr) -> exp.Expr:
+        """`query` with logical table names (stage views), as a tree to render elsewhere."""
         raise self._missing(Capability.SQL)
 
     @property

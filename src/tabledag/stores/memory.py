@@ -170,6 +170,12 @@ class ArrowTables(PhysicalTables):
             if self.store.tables.pop((target.db, target.name), None) is not None:
                 connection.con.unregister(_registered_name(target))
 
+    def stats(
+        self, session: SQLSession, stage: str, target: exp.Table
+    ) -> tuple[int | None, int | None]:
+        data = self.store.tables[(target.db, target.name)]
+        return data.num_rows, data.nbytes
+
     def read_arrow(
         self, session: SQLSession, stage: str, target: exp.Table, limit: int | None
     ) -> pa.Table:

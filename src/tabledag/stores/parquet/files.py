@@ -175,6 +175,22 @@ class ParquetFiles(PhysicalTables):
 
         return ds.dataset(path, filesystem=self.fs, format="parquet").head(limit)
 
+    def stats(
+        self, session: SQLSession, stage: str, target: exp.Table
+    ) -> tuple[int | None, int | None]:
+        """From the file's footer and size: no data is read."""
+        import pyarrow.parquet as pq
+
+        path = self.file(session, stage, target.name)
+        rows = pq.read_metadata(path, filesystem=self.fs).num_rows
+        return rows, int(self.fs.size(path))
+
+    def forget_stage(self, session: SQLSession, stage: str) -> None:
+        directory = self.directory(session, stage)
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(directory, recursive=True)
+        self._made.discard(directory)
+
     def table_files(self, session: SQLSession, stage: str, physical: str) -> TableFiles:
         return TableFiles(
             paths=(self.url(session, stage, physical),),

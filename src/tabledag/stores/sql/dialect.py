@@ -414,6 +414,10 @@ class Dialect:
         query.set("expressions", query.expressions[1:])
         return query
 
+    def table_size(self, target: exp.Table) -> exp.Query | None:
+        """A query for the bytes a table takes, where the database has a cheap one."""
+        return None
+
     def clock(self) -> exp.Query | None:
         """A query for the server's current time, where `older_snapshots` needs it."""
         return None

@@ -119,6 +119,12 @@ def select_statements(schema: str, stage: str) -> dict[str, exp.Query]:
     }
 
 
+def stages_query(schema: str) -> exp.Query:
+    """`(stage, generation)` of every stage that committed."""
+    stages = _table(schema, "stages")
+    return exp.select(_col("stage"), _col("generation")).from_(stages).order_by(_col("stage"))
+
+
 def committed_stage(
     stage: str,
     rows: dict[str, list[tuple[Any, ...]]],

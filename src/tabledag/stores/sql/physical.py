@@ -100,6 +100,21 @@ class PhysicalTables(ABC):
     def table_files(self, session: SQLSession, stage: str, physical: str) -> TableFiles:
         raise NotImplementedError
 
+    def stats(
+        self, session: SQLSession, stage: str, target: exp.Table
+    ) -> tuple[int | None, int | None]:
+        """Rows and bytes of one physical table (bytes where the dialect can say)."""
+        from .upkeep import count_rows
+
+        size = session.dialect.table_size(target)
+        return count_rows(session, target), (
+            int(session.execute(size)[0][0]) if size is not None else None
+        )
+
+    def forget_stage(self, session: SQLSession, stage: str) -> None:
+        """After `delete_instance` dropped a stage's tables and schemas: remove what else
+        the layer keeps for it (the parquet store's directory and manifest)."""
+
     def record_run(self, session: SQLSession, record: RunRecord) -> None:
         """Keep a run record: one INSERT into the catalogue's `runs` table, or one file where
         the dialect keeps them as files."""

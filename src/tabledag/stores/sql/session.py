@@ -37,10 +37,11 @@ from ..base import (
     StoreSession,
     TableFiles,
     TableRecord,
+    TableStats,
     TableStore,
     TaskRecord,
 )
-from . import metadata, table_options
+from . import metadata, table_options, upkeep
 from .dialect import table
 
 if TYPE_CHECKING:
@@ -486,6 +487,29 @@ class SQLSession(StoreSession):
         for physical in sorted(present - keep):
             self.physical.drop(self, run.stage, table(data_schema, physical), "cleanup")
 
+    # -- inspecting and cleaning (stores/sql/upkeep.py) -----------------------------------------
+
+    def committed_stages(self) -> dict[str, int]:
+        return upkeep.committed_stages(self)
+
+    def stage_tables(self, stage: str) -> list[TableStats]:
+        return upkeep.stage_tables(self, stage)
+
+    def garbage(self, stage: str) -> list[str]:
+        return upkeep.garbage(self, stage)
+
+    def drop_garbage(self, stage: str, physical: Sequence[str]) -> None:
+        upkeep.drop_garbage(self, stage, physical)
+
+    def delete_instance(self) -> list[str]:
+        return upkeep.delete_instance(self)
+
+    def forget_schemas(self) -> None:
+        """The schemas and metadata this session knew to exist are gone (dropped)."""
+        self._schemas.clear()
+        self.catalogue.is_setup = False
+        self.catalogue.columns.clear()
+
     # -- run records ----------------------------------------------------------------------------
 
     def record_run(self, record: RunRecord) -> None:
@@ -555,6 +579,11 @@ class SQLSession(StoreSession):
 
     def canonical_sql(self, query: exp.Expr | str) -> str:
         return self.catalogue.canonical_sql(query)
+
+    def logical_tree(self, query: exp.Expr) -> exp.Expr:
+        from ...cache.canonical_sql import logical_tree
+
+        return logical_tree(query, self.catalogue.logical)
 
     @property
     def ibis(self) -> Any:

@@ -332,6 +332,10 @@ class Postgres(Dialect):
             read="postgres",
         )  # type: ignore[return-value]
 
+    def table_size(self, target: exp.Table) -> exp.Query:
+        name = exp.Literal.string(target.sql("postgres", identify=True))  # coerced to regclass
+        return exp.select(exp.func("pg_total_relation_size", name))
+
     def clock(self) -> exp.Query:
         return exp.select(exp.func("clock_timestamp"))
 
