@@ -12,6 +12,8 @@ import pytest
 import tabledag
 
 PUBLIC_NAMES = {
+    "LiveProgress",
+    "PlainProgress",
     "ArrowTableStore",
     "CanMatResult",
     "CommitError",

@@ -47,6 +47,8 @@ _EXPORTS = {
     "ProcessEngine": "tabledag.engines",
     "DaskEngine": "tabledag.engines",
     "TaskEvent": "tabledag.core.progress",
+    "LiveProgress": "tabledag.viz.progress",
+    "PlainProgress": "tabledag.viz.progress",
     "GroupNode": "tabledag.core.group",
     "VisualizationStyle": "tabledag.core.group",
     # pipedag's spellings (thin adapters; see tabledag.pipedag)
@@ -106,3 +108,4 @@ if TYPE_CHECKING:
     from .stores.parquet import ParquetTableStore
     from .stores.sql import SQLTableStore
     from .stores.table_cache import ParquetTableCache
+    from .viz.progress import LiveProgress, PlainProgress
