@@ -5,14 +5,13 @@ in the store."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import duckdb
 import pytest
 import sqlglot
+
+from .cli_project import tabledag, write_project
 
 GOLDEN = Path(__file__).parent / "golden_cli"
 
@@ -53,37 +52,9 @@ with Flow("failing") as failing:
 """
 
 
-def tabledag(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.run(
-        [sys.executable, "-m", "tabledag", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        check=False,
-        timeout=300,
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pipeline.py").write_text(FLOW)
-    (tmp_path / "tabledag.yaml").write_text(
-        textwrap.dedent(
-            f"""\
-            instances:
-              __any__:
-                instance_id: cli
-                table_store:
-                  class: tabledag.SQLTableStore
-                  args:
-                    url: duckdb:///{tmp_path}/db.duckdb
-            """
-        )
-    )
-    return tmp_path
+    return write_project(tmp_path, FLOW)
 
 
 def tables_in(project: Path, schema: str) -> set[str]:

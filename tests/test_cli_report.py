@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from .cli_project import tabledag, write_project
 
 FLOW = """
 import pyarrow as pa
@@ -35,36 +36,9 @@ with Flow("cli_flow") as flow:
 """
 
 
-def tabledag(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    return subprocess.run(
-        [sys.executable, "-m", "tabledag.cli.main", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        check=False,
-        timeout=300,
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "pipeline.py").write_text(FLOW)
-    (tmp_path / "tabledag.yaml").write_text(
-        textwrap.dedent(
-            f"""\
-            instances:
-              __any__:
-                instance_id: cli
-                table_store:
-                  class: tabledag.SQLTableStore
-                  args:
-                    url: duckdb:///{tmp_path}/db.duckdb
-            """
-        )
-    )
-    return tmp_path
+    return write_project(tmp_path, FLOW)
 
 
 def run_flow(project: Path) -> str:
