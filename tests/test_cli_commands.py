@@ -16,6 +16,7 @@ from .cli_project import tabledag, write_project
 GOLDEN = Path(__file__).parent / "golden_cli"
 
 FLOW = """
+import ibis
 import pyarrow as pa
 from tabledag import Flow, Stage, Table, materialize
 
@@ -35,6 +36,12 @@ def by_region(t):
     )
 
 
+@materialize(lazy=True, input_type=ibis.Table)
+def by_region_ibis(t):
+    big = t.filter(t.amount > 10)
+    return Table(big.group_by("region").aggregate(total=big.amount.sum()), "by_region_ibis")
+
+
 @materialize(version="1")
 def broken():
     raise ValueError("cannot reach postgresql://etl:hunter2@db.internal/warehouse")
@@ -45,6 +52,7 @@ with Flow("cli_flow") as flow:
         o = orders()
     with Stage("model"):
         by_region(o)
+        by_region_ibis(o)
 
 with Flow("failing") as failing:
     with Stage("raw"):
@@ -71,11 +79,11 @@ def test_run_prints_each_task_and_exits_0(project: Path) -> None:
     lines = done.stderr.splitlines()
     assert any(line.startswith("COMPLETED") and "raw.orders" in line for line in lines), lines
     assert any("(4 rows)" in line for line in lines), lines  # the frame load's rows
-    assert lines[-1].startswith("run ") and "successful: 2 completed" in lines[-1]
+    assert lines[-1].startswith("run ") and "successful: 3 completed" in lines[-1]
     again = tabledag("run", "pipeline.py:flow", "--quiet", cwd=project)
-    assert again.returncode == 0 and "2 cache_valid" in again.stderr.splitlines()[-1]
+    assert again.returncode == 0 and "3 cache_valid" in again.stderr.splitlines()[-1]
     forced = tabledag("run", "pipeline.py:flow", "--ignore-cache", "-e", "threads", cwd=project)
-    assert forced.returncode == 0 and "2 completed" in forced.stderr.splitlines()[-1]
+    assert forced.returncode == 0 and "3 completed" in forced.stderr.splitlines()[-1]
 
 
 def test_run_only_a_stage_or_a_task(project: Path) -> None:
@@ -124,18 +132,21 @@ def test_status_lists_tables_rows_and_the_last_run(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if " rows " in line}
-    assert rows == {"by_region": "2", "orders": "4"}, out
+    assert rows == {"by_region": "2", "by_region_ibis": "2", "orders": "4"}, out
     assert "stage 'raw' (generation" in out and "stage 'model' (generation 1" in out
     assert "last run" in out and "flow 'failing': failed" in out
     assert "error in raw.broken" in out and "hunter2" not in out
 
 
+@pytest.mark.parametrize("task", ["by_region", "by_region_ibis"])  # SQL text; ibis's GROUP BY 1
 @pytest.mark.parametrize("dialect", ["postgres", "snowflake", "tsql", "db2", "duckdb"])
-def test_sql_renders_for_a_dialect_without_its_server(project: Path, dialect: str) -> None:
+def test_sql_renders_for_a_dialect_without_its_server(
+    project: Path, dialect: str, task: str
+) -> None:
     assert tabledag("run", "pipeline.py:flow", cwd=project).returncode == 0
-    done = tabledag("sql", "pipeline.py:flow", "model.by_region", "--dialect", dialect, cwd=project)
+    done = tabledag("sql", "pipeline.py:flow", f"model.{task}", "--dialect", dialect, cwd=project)
     assert done.returncode == 0, done.stderr
-    golden = GOLDEN / f"by_region.{dialect}.sql"
+    golden = GOLDEN / f"{task}.{dialect}.sql"
     if os.environ.get("TABLEDAG_UPDATE_GOLDEN"):
         golden.write_text(done.stdout)
     assert done.stdout == golden.read_text()
@@ -180,7 +191,7 @@ def test_gc_drops_only_unreferenced_tables(project: Path) -> None:
     assert done.returncode == 0 and "dropped 1 unreferenced" in done.stdout
     assert tables_in(project, "raw__data") == kept
     again = tabledag("run", "pipeline.py:flow", "-q", cwd=project)
-    assert "2 cache_valid" in again.stderr.splitlines()[-1]  # nothing committed was touched
+    assert "3 cache_valid" in again.stderr.splitlines()[-1]  # nothing committed was touched
 
 
 def test_delete_schemas_asks_then_deletes_everything(project: Path) -> None:
@@ -196,7 +207,7 @@ def test_delete_schemas_asks_then_deletes_everything(project: Path) -> None:
         schemas = {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
     assert not schemas & {"raw", "raw__data", "model", "model__data", "tabledag_metadata"}
     rerun = tabledag("run", "pipeline.py:flow", cwd=project)
-    assert rerun.returncode == 0 and "2 completed" in rerun.stderr.splitlines()[-1]
+    assert rerun.returncode == 0 and "3 completed" in rerun.stderr.splitlines()[-1]
 
 
 def test_help_lists_every_command(project: Path) -> None:

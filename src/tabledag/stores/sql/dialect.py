@@ -465,6 +465,26 @@ class Dialect:
         return exp.DataType.build(text, dialect=self.sqlglot, udt=True)
 
 
+def group_by_expressions(select: exp.Expr) -> exp.Expr:
+    """`GROUP BY 1` -> `GROUP BY <the first select expression>`, in place: for databases that
+    group by expressions only (Db2, where a number is a constant; SQL Server, which refuses
+    one). DuckDB and Postgres trees use positions (ibis writes them)."""
+    if not isinstance(select, exp.Select) or select.args.get("group") is None:
+        return select
+    selects = select.selects
+    for node in select.args["group"].expressions:
+        if isinstance(node, exp.Literal) and node.is_int and 0 < int(node.name) <= len(selects):
+            node.replace(selects[int(node.name) - 1].unalias().copy())
+    return select
+
+
+def groups_by_position(select: exp.Select) -> bool:
+    group = select.args.get("group")
+    return group is not None and any(
+        isinstance(n, exp.Literal) and n.is_int for n in group.expressions
+    )
+
+
 def with_properties(statements: list[exp.Expr], properties: list[exp.Expr]) -> list[exp.Expr]:
     """`statements` with `properties` added to each `CREATE TABLE` among them."""
     if not properties:

@@ -35,6 +35,8 @@ from sqlglot.generators.oracle import OracleGenerator
 from sqlglot.parsers.oracle import OracleParser
 from sqlglot.tokenizer_core import TokenType
 
+from ..dialect import group_by_expressions
+
 MAX_VARCHAR = 32672
 """The longest VARCHAR / VARBINARY Db2 has."""
 
@@ -127,19 +129,6 @@ def _scaled_duration(expression: exp.Expr) -> exp.Expr:
                 value = exp.Literal.number(value.name)
             scaled = exp.Mul(this=factor.copy(), expression=value.copy())
             return exp.Interval(this=exp.paren(scaled), unit=interval.args.get("unit"))
-    return expression
-
-
-def _group_by_expressions(expression: exp.Expr) -> exp.Expr:
-    """`GROUP BY 1` -> `GROUP BY <the first select expression>`: Db2 groups by expressions
-    only (a number there is a constant)."""
-    if not isinstance(expression, exp.Select) or expression.args.get("group") is None:
-        return expression
-    group = expression.args["group"]
-    selects = expression.selects
-    for node in group.expressions:
-        if isinstance(node, exp.Literal) and node.is_int and 0 < int(node.name) <= len(selects):
-            node.replace(selects[int(node.name) - 1].unalias().copy())
     return expression
 
 
@@ -298,7 +287,7 @@ class DB2(Oracle):
                     transforms.eliminate_distinct_on,
                     transforms.eliminate_qualify,
                     _from_dummy,
-                    _group_by_expressions,
+                    group_by_expressions,
                 ]
             ),
             exp.Window: transforms.preprocess([_frameless_ranking]),

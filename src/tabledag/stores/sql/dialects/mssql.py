@@ -34,7 +34,17 @@ from ....loaders.mssql_odbc import odbc_settings, with_database
 from ....util import mask_url
 from .. import naming
 from ..arrow_types import sql_type, unsupported_columns
-from ..dialect import Connection, Dialect, Verbatim, column_def, ident, table, with_verbatim
+from ..dialect import (
+    Connection,
+    Dialect,
+    Verbatim,
+    column_def,
+    group_by_expressions,
+    groups_by_position,
+    ident,
+    table,
+    with_verbatim,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -60,6 +70,12 @@ _FULL_TYPE = (
 
 
 class _Generator(with_verbatim(sqlglot.dialects.TSQL).generator_class):  # type: ignore[misc]
+    def select_sql(self, expression: exp.Select) -> str:
+        if groups_by_position(expression):  # a tree from another dialect (`tabledag sql`)
+            expression = group_by_expressions(expression.copy())  # type: ignore[assignment]
+        text: str = super().select_sql(expression)
+        return text
+
     def literal_sql(self, expression: exp.Literal) -> str:
         text: str = super().literal_sql(expression)
         return "N" + text if expression.is_string and not text.isascii() else text
