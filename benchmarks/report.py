@@ -51,7 +51,7 @@ REASONS: list[tuple[str, str, str, str]] = [
         "Result.get",
         "`Result.get` opens a session of its own (connect, catalogue look-up of the stage's "
         "view) before the read the ceiling does on an open connection; on DuckDB the read "
-        "itself also goes through a DuckDB relation that the perf branch replaces.",
+        "itself also goes through a DuckDB relation (not the raw `to_arrow_table` of a cursor).",
     ),
     (
         "tpch",
@@ -59,8 +59,8 @@ REASONS: list[tuple[str, str, str, str]] = [
         "22 queries, ibis",
         "per query, the ibis expression is compiled to a sqlglot tree, its input tables "
         "substituted and its canonical SQL derived for the cache key; at SF 0.1 the queries "
-        "themselves take milliseconds, so these few ms per query are a large share (the perf "
-        "branch's target: memoise compilation, skip the canonical SQL round trip).",
+        "themselves take milliseconds, so these few ms per query are a large share (next: "
+        "memoise compilation per expression, skip the canonical SQL round trip).",
     ),
     (
         "tpch",
@@ -68,16 +68,18 @@ REASONS: list[tuple[str, str, str, str]] = [
         "22 queries, SQL text",
         "each SQL text is parsed by sqlglot, its table references rewritten to the stored "
         "tables and rendered again (~3 ms per query), and written with CREATE TABLE AS plus a "
-        "view; the direct ceiling only sends the text (the perf branch's target).",
+        "view; the direct ceiling only sends the text (sqlglot's compiled build, sqlglotc, parses "
+        "3.8x faster but tabledag subclasses its generator classes, which it cannot yet).",
     ),
     (
         "tpch",
         "*",
         "cached rerun",
-        "a lazy task is always called: each of the 44 query tasks builds its ibis expression or "
-        "SQL text and derives its cache key (sqlglot parse and canonical SQL) before the cache "
-        "hit; the 8 versioned loads are skipped. Fix: key lazy tasks by a cheap fingerprint of "
-        "the expression and their inputs, and do the sqlglot work only on a miss.",
+        "a lazy task is always called (pipedag's rule: its query is its cache key), and the 8 "
+        "versioned loads are skipped. Profiled on DuckDB (2026-12-02): two thirds of the rerun "
+        "is the 22 user functions building their ibis expressions (joins in ibis itself), the "
+        "rest fingerprints and metadata reads. Fix: an opt-in `lazy=True, version=...` that "
+        "trusts the version as eager tasks do and skips the call on a hit.",
     ),
     (
         "tpch",
@@ -99,8 +101,8 @@ REASONS: list[tuple[str, str, str, str]] = [
         "",
         "per task, a fresh run builds the input references, calls the task, compiles or parses "
         "its query, derives the canonical SQL and cache key, runs CREATE TABLE AS and a view, and "
-        "writes metadata; the cached rerun still calls every lazy task and derives its key. "
-        "The perf branch works on the sqlglot share of this.",
+        "writes metadata; the cached rerun still calls every lazy task and derives its key "
+        "(a cheap fingerprint for SQL text and ibis; SQLAlchemy compiles).",
     ),
     (
         "fixed",
