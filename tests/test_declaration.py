@@ -112,14 +112,34 @@ def test_reference_from_another_flow_is_rejected() -> None:
             tasks.passthrough(foreign)
 
 
-def test_same_task_twice_in_one_stage_is_a_duplicate() -> None:
+def test_same_task_twice_in_one_stage_is_memoized_or_a_new_instance() -> None:
+    # pipedag's rule: equal inputs stand for the first call; other inputs make another one
     with Flow("f"), Stage("s") as stage:
+        first = tasks.numbers()
+        again = tasks.numbers()
+        other = tasks.add(1)
+        same = tasks.add(1)
+        more = tasks.add(2, y=first)
+        renamed = tasks.numbers.with_name("Numbers_Again")()
+    assert again.call is first.call and same.call is other.call
+    assert more.call is not other.call and more.call.name == "add_2"
+    assert renamed.call.name == "numbers_again"
+    assert [c.name for c in stage.tasks] == ["numbers", "add", "add_2", "numbers_again"]
+
+
+def test_another_task_of_the_same_name_is_a_duplicate() -> None:
+    with Flow("f"), Stage("s"):
         tasks.numbers()
         with pytest.raises(DuplicateNameError, match="with_name"):
-            tasks.numbers()
-        renamed = tasks.numbers.with_name("Numbers_Again")()
-    assert renamed.call.name == "numbers_again"
-    assert [c.name for c in stage.tasks] == ["numbers", "numbers_again"]
+            tasks.add.with_name("numbers")(1)
+
+
+def test_calls_with_uncomparable_inputs_are_never_merged() -> None:
+    frame = pa.table({"x": [1]})
+    with Flow("f"), Stage("s") as stage:
+        tasks.passthrough(frame)
+        tasks.passthrough(frame)
+    assert [c.name for c in stage.tasks] == ["passthrough", "passthrough_2"]
 
 
 def test_duplicate_name_error_is_a_declaration_error() -> None:

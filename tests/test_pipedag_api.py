@@ -117,3 +117,26 @@ def test_basic_pipedag_config_fails_fast_as_pipedag_does(target: StoreTarget) ->
 def test_pipedag_names_are_exported() -> None:
     for name in ("create_basic_pipedag_config", "ConfigContext", "StageLockContext"):
         assert name in tabledag.__all__
+
+
+@materialize(version="1")
+def scaled(factor: int) -> pa.Table:
+    return pa.table({"v": [factor, 2 * factor]})
+
+
+@on_duckdb_and_postgres
+def test_the_same_task_twice_in_a_stage_runs_once_per_distinct_input(target: StoreTarget) -> None:
+    with Flow() as flow, Stage("s"):
+        a, a_again, b = scaled(1), scaled(1), scaled(3)
+    config = target.config()
+    result = flow.run(config=config)
+    assert result.successful, repr(result.exception)
+    assert a_again.call is a.call and len(result.states) == 2  # one run for equal inputs
+    assert result.get(a, as_type=pa.Table).column("v").to_pylist() == [1, 2]
+    assert result.get(b, as_type=pa.Table).column("v").to_pylist() == [3, 6]
+    assert [ref.name for ref in (result.outputs[a.call], result.outputs[b.call])] == [
+        "scaled",
+        "scaled_2",
+    ]
+    again = flow.run(config=config)
+    assert {s.name for s in again.states.values()} == {"CACHE_VALID"}

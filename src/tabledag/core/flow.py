@@ -3,6 +3,7 @@ being declared", read by `MaterializingTask.__call__`."""
 
 from __future__ import annotations
 
+import functools
 import os
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..viz.graph import SVG
     from .result import Result
-    from .task import TaskCall
+    from .task import MaterializingTask, TaskCall
 
 _flow: ContextVar[Flow | None] = ContextVar("tabledag_flow", default=None)
 _stage: ContextVar[Stage | None] = ContextVar("tabledag_stage", default=None)
@@ -194,6 +195,29 @@ class Stage(_Declaring):
     def __exit__(self, *exc: object) -> None:
         _stage.reset(self._token)
 
+    def same_call(
+        self, task: MaterializingTask, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> TaskCall | None:
+        """An earlier call of `task` in this stage with equal arguments (same upstream outputs,
+        equal plain values), which a repeated call stands for, as in pipedag."""
+        wanted = _argument_key((args, kwargs))
+        if wanted is None:
+            return None
+        for call in self.tasks:
+            if call.task is task and _argument_key((call.args, call.kwargs)) == wanted:
+                return call
+        return None
+
+    def free_name(self, task: MaterializingTask) -> str:
+        """`task.name`, or for a further call of the same task `name_2`, `name_3`, ..."""
+        taken = {c.name for c in self.tasks}
+        if task.name not in taken or not any(c.task is task for c in self.tasks):
+            return task.name
+        n = 2
+        while f"{task.name}_{n}" in taken:
+            n += 1
+        return f"{task.name}_{n}"
+
     def add(self, call: TaskCall) -> None:
         if any(c.name == call.name for c in self.tasks):
             raise DuplicateNameError(
@@ -207,3 +231,47 @@ class Stage(_Declaring):
 
     def __repr__(self) -> str:
         return f"<Stage {self.name!r}: {len(self.tasks)} tasks>"
+
+
+@functools.cache
+def _plain_types() -> tuple[type, ...]:
+    """Argument values compared by value (others, e.g. frames, are never taken as equal)."""
+    import datetime as dt
+    import decimal
+    import enum
+    import pathlib
+
+    return (
+        str,
+        bytes,
+        bool,
+        int,
+        float,
+        dt.date,
+        dt.time,
+        decimal.Decimal,
+        enum.Enum,
+        pathlib.PurePath,
+    )
+
+
+def _argument_key(value: Any) -> Any:
+    """A comparable stand-in for a call's arguments (upstream outputs by task and path), or
+    None where a value cannot be compared (a frame, say): then no call is taken for another."""
+    from .task import TaskRef
+
+    def key(v: Any) -> Any:
+        if isinstance(v, TaskRef):
+            return ("$ref", v.call.key, v.path)
+        if isinstance(v, dict):
+            return ("$dict", tuple(sorted(((k, key(x)) for k, x in v.items()), key=repr)))
+        if isinstance(v, list | tuple):
+            return (type(v).__name__, tuple(key(x) for x in v))
+        if v is None or isinstance(v, _plain_types()):
+            return (type(v).__name__, v)
+        raise TypeError
+
+    try:
+        return key(value)
+    except TypeError:
+        return None

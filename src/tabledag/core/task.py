@@ -78,8 +78,12 @@ class MaterializingTask:
                     "wrap the call in `with Stage(name):`"
                 )
             return self.fn(*_unwrap(args), **_unwrap(kwargs))
-        call = TaskCall(self, stage, args, kwargs)
-        stage.add(call)
+        earlier = stage.same_call(self, args, kwargs)
+        if earlier is not None:  # pipedag's memo: the same task on equal inputs runs once
+            call = earlier
+        else:
+            call = TaskCall(self, stage, args, kwargs, name=stage.free_name(self))
+            stage.add(call)
         ref = TaskRef(call)
         return tuple(ref[i] for i in range(self.nout)) if self.nout > 1 else ref
 
@@ -153,11 +157,13 @@ class TaskCall:
     stage: Stage
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
-    name: str = field(init=False)
+    name: str = ""
+    """The task's name, or `name_2`, `name_3`... for further calls of the same task in the
+    stage on other inputs (the name keys its cache and names its unnamed tables)."""
     upstream: list[TaskCall] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.name = self.task.name
+        self.name = self.name or self.task.name
         _ = self.task.validation  # an annotation tabledag cannot honour fails here
         self.upstream = []
         for ref in iter_refs((self.args, self.kwargs)):
