@@ -45,10 +45,6 @@ pytestmark = [
 _SUBFLOWS_ETC = "AUTO_VERSION, Blob, ConfigContext.store, Task / TaskGetItem, pdt + colspec inputs"
 MISSING: dict[str, str] = {
     "example/stage_validation.py": "input_stage_versions",
-    "example/visualization.py": "the same task called twice in one stage",
-    "example/visualization_legend.py": (
-        "ConfigContext.evolve(swallow_exceptions=...), the same task called twice in one stage"
-    ),
     "example_imperative/run_pipeline.py": "Table(...).materialize() inside a task",
     "example_imperative/failing_example.py": "Table(...).materialize() inside a task",
     "example_interactive/run_tasks_interactively.py": "Schema, materialize_table, task.run()",

@@ -48,6 +48,9 @@ class ConfigContext(Config):
 
     flow_name: str | None = None
     instance_name: str | None = None
+    swallow_exceptions: bool = False
+    """pipedag's `evolve(swallow_exceptions=True)`: accepted and changes nothing, since
+    without `fail_fast` a failure already ends in the `Result` and is not raised."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -106,7 +109,9 @@ class ConfigContext(Config):
 
     def evolve(self, **changes: Any) -> ConfigContext:
         """A copy with `changes`; a mapping is merged into the current one (pipedag's rule)."""
-        unknown = [k for k in changes if k not in {f.name for f in dataclasses.fields(self)}]
+        names = {f.name for f in dataclasses.fields(self)}
+        changes = {k.lstrip("_") if k.lstrip("_") in names else k: v for k, v in changes.items()}
+        unknown = [k for k in changes if k not in names]  # (attrs' evolve strips a leading _)
         if unknown:
             raise ConfigError(f"ConfigContext.evolve: no setting {', '.join(unknown)}")
         for name, value in list(changes.items()):
