@@ -8,7 +8,8 @@ can change what another part holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -93,6 +94,29 @@ class Table:
         """The same output under another name."""
         return replace(self, name=name)
 
+    def materialize(
+        self,
+        config_context: Any = None,
+        schema: Any = None,
+        return_as_type: Any = None,
+        return_nothing: bool = False,
+        clear_table_obj: bool = True,
+    ) -> Any:
+        """pipedag's imperative materialization: inside a running task, write this table now
+        and get it back as the task's `input_type` (or `return_as_type`; a `TableRef` where
+        the task names none), e.g. to query a subquery's table. Returned from the task, that
+        object stands for the table written here; tables written so and not returned are kept
+        in the stage too. (`config_context`, `schema` and `clear_table_obj` are pipedag's and
+        change nothing here.)"""
+        write = imperative_writer.get()
+        if write is None:
+            raise DeclarationError(
+                f"Table({self.name!r}).materialize() writes a table while a task runs; outside "
+                "a @materialize task, return the Table from one instead"
+            )
+        value = write(self, return_as_type)
+        return None if return_nothing else value
+
     def __repr__(self) -> str:
         kind = (
             "" if self.obj is None else f" of {type(self.obj).__module__}.{type(self.obj).__name__}"
@@ -143,3 +167,9 @@ def _column_list(
             f"table {table!r}: {what} must name columns as strings, got {columns!r}"
         )
     return tuple(columns)
+
+
+imperative_writer: ContextVar[Callable[[Table, Any], Any] | None] = ContextVar(
+    "tabledag_imperative_writer", default=None
+)
+"""Set by the runner while a task's function runs (tabledag.core.imperative)."""

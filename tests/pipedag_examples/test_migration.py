@@ -45,8 +45,6 @@ pytestmark = [
 _SUBFLOWS_ETC = "AUTO_VERSION, Blob, ConfigContext.store, Task / TaskGetItem, pdt + colspec inputs"
 MISSING: dict[str, str] = {
     "example/stage_validation.py": "input_stage_versions",
-    "example_imperative/run_pipeline.py": "Table(...).materialize() inside a task",
-    "example_imperative/failing_example.py": "Table(...).materialize() inside a task",
     "example_interactive/run_tasks_interactively.py": "Schema, materialize_table, task.run()",
     "example_interactive/failing_flow_after_successful_debugging.py": (
         "Table(...).materialize() and tasks tainted by interactive debugging"

@@ -21,6 +21,7 @@ from ..errors import DuplicateNameError, HookError
 from ..outputs import RawSql, Table, TableRef
 from ..stores.base import Eager, Stored, TaskRecord
 from ..tree import iter_tree, map_tree
+from . import imperative
 from .result import FinalTaskState
 
 if TYPE_CHECKING:
@@ -82,13 +83,14 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     if task.version is not None and not task.lazy and work.force is None:
         cached = session.cached_task(run, work.name, task_key)
         if cached is not None:
-            outputs = values.loads(cached.outputs)
+            recorded = values.loads(cached.outputs)
             stored = []
-            for ref in values.table_refs(outputs):
+            for ref in values.table_refs(recorded):  # with tables it wrote but did not return
                 if ref.stage == run.stage:
                     run.claim(ref.name, work.name)
                     stored.append(session.reuse(run, ref))
             record = TaskRecord(work.name, task_key, cached.outputs, inputs)
+            outputs = imperative.split(recorded)[0]
             return TaskOutcome(FinalTaskState.CACHE_VALID, outputs, record, stored)
 
     def retrieve(ref: TableRef, as_type: Any) -> Any:
@@ -96,16 +98,22 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
 
     plan = task.validation
     args, kwargs = read_inputs(session, work, args, kwargs)
-    returned = _user(task.fn, *args, **kwargs)
+    writer = imperative.Imperative(session, work, task_key)
+    with imperative.writing(writer):  # Table(...).materialize() inside the task
+        returned = _user(task.fn, *args, **kwargs)
     pending: dict[str, Any] = {}
     if plan is not None:
         returned, pending = _user(
             plan.outputs, returned, stage=work.stage, mode=work.validation, where=work.describe()
         )
-    structure, tables = collect_tables(session.store, work, returned)
+    structure, tables = collect_tables(session.store, work, returned, writer.known)
     values.dumps(map_tree(structure, lambda t: TableRef("", "", ""), _is_table))  # storable?
 
     outcome = TaskOutcome(FinalTaskState.COMPLETED, None, TaskRecord(work.name, "", "", ""))
+    outcome.stored.extend(writer.written)
+    for written in writer.written:
+        if written.record.sql is not None:
+            outcome.queries[written.ref.name] = written.record.sql
     by_table: dict[int, TableRef] = {}
     for table in tables:
         assert table.name is not None
@@ -134,7 +142,10 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
             where=work.describe(),
         )
     outcome.outputs = map_tree(structure, lambda t: by_table[id(t)], _is_table)
-    outcome.record = TaskRecord(work.name, task_key, values.dumps(outcome.outputs), inputs)
+    returned_refs = set(values.table_refs(outcome.outputs))
+    also = [s.ref for s in writer.written if s.ref not in returned_refs]
+    recorded = imperative.with_also(outcome.outputs, also)
+    outcome.record = TaskRecord(work.name, task_key, values.dumps(recorded), inputs)
     if task.lazy and outcome.stored and all(s.hit for s in outcome.stored):
         outcome.state = FinalTaskState.CACHE_VALID
     return outcome
@@ -198,16 +209,25 @@ def _is_table(value: Any) -> bool:
     return isinstance(value, Table)
 
 
-def collect_tables(store: TableStore, work: TaskWork, returned: Any) -> tuple[Any, list[Table]]:
+def collect_tables(
+    store: TableStore,
+    work: TaskWork,
+    returned: Any,
+    written: Callable[[Any], TableRef | None] = lambda value: None,
+) -> tuple[Any, list[Table]]:
     """Find the table outputs in what a task returned, wrapping bare objects and naming them.
 
     Returns the output structure rebuilt with a named `Table` for every table, and those tables.
+    `written` gives the table an object stands for that `Table.materialize()` handed back.
     """
     tables: list[Table] = []
 
     def visit(value: Any, path: tuple[Any, ...]) -> Any:
         if isinstance(value, TableRef):  # an input passed through unchanged
             return value
+        ref = written(value)
+        if ref is not None:  # written already, by Table(...).materialize()
+            return ref
         if isinstance(value, Table):
             if value.name is None:
                 value = value.with_name("_".join([work.name, *(str(p) for p in path)]))

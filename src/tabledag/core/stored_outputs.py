@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cache import values
 from ..errors import StoreError
+from .imperative import split
 
 if TYPE_CHECKING:
     from ..stores.base import CommittedStage, StoreSession
@@ -28,10 +29,10 @@ def committed_outputs(session: StoreSession, call: TaskCall, stages: dict[str, A
     committed: CommittedStage = stages[stage]
     candidates = [r for (task, _), r in committed.tasks.items() if task == call.name]
     for record in sorted(candidates, key=lambda r: r.generation, reverse=True):
-        outputs = values.loads(record.outputs)
-        refs = values.table_refs(outputs)
+        recorded = values.loads(record.outputs)
+        refs = values.table_refs(recorded)
         if all(ref.key in committed.tables for ref in refs if ref.stage == stage):
-            return outputs
+            return split(recorded)[0]
     raise StoreError(
         f"task {call.name!r} of stage {stage!r} has no committed output in the store: run its "
         "stage (or the whole flow) once before running only the tasks that read it"

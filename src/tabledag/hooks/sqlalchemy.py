@@ -43,10 +43,13 @@ class SQLAlchemyTableHook(TableHook[TableStore]):
 
     @classmethod
     def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Lazy:
+        import sqlalchemy as sa
         import sqlglot
 
         sql, read = _compile(store, table.obj)
         fingerprint = text_fingerprint("sqlalchemy", store, sql)
+        if isinstance(table.obj, sa.TextClause):  # the user's SQL, for the store's database
+            return Lazy(lambda: store.parse_sql(sql), fingerprint=fingerprint, owned=True)
         return Lazy(
             lambda: cast("exp.Query", sqlglot.parse_one(sql, read=read)),  # a compiled SELECT
             fingerprint=fingerprint,

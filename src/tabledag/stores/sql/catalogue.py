@@ -61,7 +61,10 @@ class Catalogue:
         from ...cache.canonical_sql import canonical_sql
 
         dialect = self.dialect.sqlglot
-        tree = sqlglot.parse_one(sql, read=dialect) if isinstance(sql, str) else sql
+        try:
+            tree = sqlglot.parse_one(sql, read=dialect) if isinstance(sql, str) else sql
+        except sqlglot.errors.ParseError:
+            return str(sql)  # text sqlglot cannot read was run as written: shown as written
         return canonical_sql(tree, dialect, self.logical)
 
 

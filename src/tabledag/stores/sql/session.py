@@ -42,7 +42,7 @@ from ..base import (
     TaskRecord,
 )
 from . import metadata, table_options, upkeep
-from .dialect import table
+from .dialect import Verbatim, table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -570,9 +570,15 @@ class SQLSession(StoreSession):
         return self.dialect.render(expression)
 
     def parse_sql(self, sql: str) -> exp.Query:
+        """A SELECT's tree; text sqlglot cannot parse is kept as written (`Verbatim`), so the
+        database judges it and reports its own error (as pipedag, which sends it unparsed)."""
         import sqlglot
 
-        tree = sqlglot.parse_one(sql, read=self.dialect.sqlglot)
+        try:
+            tree = sqlglot.parse_one(sql, read=self.dialect.sqlglot)
+        except sqlglot.errors.ParseError as error:
+            logger.info("sqlglot cannot parse this SQL, sent as written: %s", error)
+            return Verbatim(this=sql)
         if not isinstance(tree, exp.Query):
             raise StoreError(f"expected a SELECT query, got: {sql[:200]}")
         return tree

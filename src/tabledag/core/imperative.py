@@ -1,0 +1,97 @@
+"""`Table(...).materialize()` inside a task (pipedag's imperative materialization).
+
+While a task's function runs, `Imperative` is the writer `Table.materialize()` calls: it names
+the table as a returned one would be named, writes it now through the task's own session and
+run (same task key, so the same cache rules), and hands it back in the task's input type. The
+object it handed back stands for that table if the task returns it; tables written so and not
+returned are kept with the task's outputs (`with_also` / `split`), so a cache hit shows them
+again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DuplicateNameError
+from ..outputs import Table, TableRef, imperative_writer
+
+if TYPE_CHECKING:
+    from ..cache.keys import Key
+    from ..stores.base import Stored, StoreSession
+    from .execute import TaskWork
+
+ALSO = "tabledag:also"
+VALUE = "tabledag:value"
+"""Keys of a task record's outputs when the task wrote tables it did not return."""
+
+
+@dataclass
+class Imperative:
+    session: StoreSession
+    work: TaskWork
+    task_key: Key
+    written: list[Stored] = field(default_factory=list)
+    by_id: dict[int, TableRef] = field(default_factory=dict)
+    _keep: list[Any] = field(default_factory=list)
+    """The objects handed back, alive, so that their ids stay theirs."""
+
+    def __call__(self, table: Table, as_type: Any = None) -> Any:
+        from .execute import _note_table, unique_name
+
+        work, run = self.work, self.work.run
+        name = table.name
+        if name is None:
+            taken = {s.ref.name for s in self.written}
+            name = work.name if work.name not in taken else f"{work.name}_{len(self.written)}"
+        elif name.endswith("%%"):
+            name = unique_name(name[:-2], work.name, len(self.written))
+        if any(s.ref.name == name for s in self.written):
+            raise DuplicateNameError(
+                f"{work.describe()} materialized two tables named {name!r}; name each one"
+            )
+        table = replace(table, name=name)
+        if table.materialization_details is None and work.materialization_details is not None:
+            table = replace(table, materialization_details=work.materialization_details)
+        run.claim(name, work.name)
+        try:
+            output = self.session.materialize(table, work.stage)
+            stored = self.session.write(run, table, output, self.task_key, work.force)
+        except Exception as error:
+            _note_table(error, name)
+            raise
+        self.written.append(stored)
+        wanted = as_type if as_type is not None else work.task.input_type
+        value = (
+            stored.ref if wanted is None else self.session.retrieve(stored.ref, work.stage, wanted)
+        )
+        self.by_id[id(value)] = stored.ref
+        self._keep.append(value)
+        return value
+
+    def known(self, value: Any) -> TableRef | None:
+        """The table an object this writer handed back stands for."""
+        return self.by_id.get(id(value))
+
+
+@contextlib.contextmanager
+def writing(imperative: Imperative) -> Iterator[Imperative]:
+    token = imperative_writer.set(imperative)
+    try:
+        yield imperative
+    finally:
+        imperative_writer.reset(token)
+
+
+def with_also(outputs: Any, also: list[TableRef]) -> Any:
+    """What the task record keeps: the outputs, and the tables written but not returned."""
+    return {VALUE: outputs, ALSO: also} if also else outputs
+
+
+def split(recorded: Any) -> tuple[Any, list[TableRef]]:
+    """A task record's outputs -> (what the task returned, tables it also wrote)."""
+    if isinstance(recorded, dict) and set(recorded) == {VALUE, ALSO}:
+        return recorded[VALUE], list(recorded[ALSO])
+    return recorded, []
