@@ -13,6 +13,8 @@ import tabledag
 
 PUBLIC_NAMES = {
     "LiveProgress",
+    "AUTO_VERSION",
+    "AutoVersionError",
     "PlainProgress",
     "ArrowTableStore",
     "CanMatResult",

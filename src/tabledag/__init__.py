@@ -47,6 +47,8 @@ _EXPORTS = {
     "ProcessEngine": "tabledag.engines",
     "DaskEngine": "tabledag.engines",
     "TaskEvent": "tabledag.core.progress",
+    "AUTO_VERSION": "tabledag.core.auto_version",
+    "AutoVersionError": "tabledag.errors",
     "LiveProgress": "tabledag.viz.progress",
     "PlainProgress": "tabledag.viz.progress",
     "GroupNode": "tabledag.core.group",
@@ -78,6 +80,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from .config import Config, create_basic_config
     from .config.layout import IgnoredConfigWarning
+    from .core.auto_version import AUTO_VERSION
     from .core.flow import Flow, Stage
     from .core.group import GroupNode, VisualizationStyle
     from .core.progress import TaskEvent
@@ -85,6 +88,7 @@ if TYPE_CHECKING:
     from .core.task import materialize
     from .engines import DaskEngine, ProcessEngine, SequentialEngine, ThreadEngine
     from .errors import (
+        AutoVersionError,
         CommitError,
         ConfigError,
         DeclarationError,

@@ -43,6 +43,10 @@ class TableOptionsError(DeclarationError):
     option set the store's config does not define)."""
 
 
+class AutoVersionError(DeclarationError):
+    """A task with `version=AUTO_VERSION` could not be traced on placeholder inputs."""
+
+
 class HookError(TabledagError, TypeError):
     """No registered table hook can materialize or retrieve the given type."""
 

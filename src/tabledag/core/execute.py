@@ -22,6 +22,7 @@ from ..outputs import RawSql, Table, TableRef
 from ..stores.base import Eager, Stored, TaskRecord
 from ..tree import iter_tree, map_tree
 from . import imperative
+from .auto_version import AUTO_VERSION, traced_version
 from .result import FinalTaskState
 
 if TYPE_CHECKING:
@@ -77,10 +78,15 @@ def execute_task(session: StoreSession, work: TaskWork) -> TaskOutcome:
 def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     task, run = work.task, work.run
     args, kwargs = work.args, work.kwargs
-    task_key = keys.task_key(work.name, task.version, args, kwargs, work.force)
+    version: str | None
+    if task.version is AUTO_VERSION:  # the plan it builds is its version (auto_version.py)
+        version = None if task.lazy or work.force else traced_version(session, work, args, kwargs)
+    else:
+        version = task.version  # type: ignore[assignment]  # (AUTO_VERSION handled above)
+    task_key = keys.task_key(work.name, version, args, kwargs, work.force)
     inputs = values.dumps([ref.key for ref in iter_tree((args, kwargs), _is_ref)])
 
-    if task.version is not None and not task.lazy and work.force is None:
+    if version is not None and not task.lazy and work.force is None:
         cached = session.cached_task(run, work.name, task_key)
         if cached is not None:
             recorded = values.loads(cached.outputs)
@@ -152,14 +158,18 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
 
 
 def read_inputs(
-    session: StoreSession, work: TaskWork, args: tuple[Any, ...], kwargs: dict[str, Any]
+    session: StoreSession,
+    work: TaskWork,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    limit: int | None = None,
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The task's arguments with their tables read as it asks (annotated parameters as their
-    annotation says, and checked; the others as its `input_type`)."""
+    annotation says, and checked; the others as its `input_type`); `limit` rows at most."""
     task = work.task
 
     def retrieve(ref: TableRef, as_type: Any) -> Any:
-        return _user(session.retrieve, ref, ref.stage, as_type)
+        return _user(session.retrieve, ref, ref.stage, as_type, limit)
 
     plan = task.validation
     if plan is not None:

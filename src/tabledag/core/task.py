@@ -14,6 +14,7 @@ from ..tree import iter_tree, map_tree
 
 if TYPE_CHECKING:
     from ..validation import Plan
+    from .auto_version import AutoVersion
     from .flow import Stage
 
 
@@ -27,7 +28,7 @@ class MaterializingTask:
         *,
         name: str | None = None,
         input_type: Any = None,
-        version: str | None = None,
+        version: str | AutoVersion | None = None,
         lazy: bool = False,
         nout: int = 1,
     ) -> None:
@@ -119,7 +120,7 @@ def materialize(
     *,
     name: str | None = None,
     input_type: Any = None,
-    version: str | None = None,
+    version: str | AutoVersion | None = None,
     lazy: bool = False,
     nout: int = 1,
 ) -> Any:
@@ -132,6 +133,8 @@ def materialize(
             With `None` the task receives `Table` references.
         version: for eager tasks, skip the task while the version and its inputs are unchanged.
             `None` runs it every time; its outputs are then keyed by a hash of their data.
+            `AUTO_VERSION`: the version is the plan the task builds on empty inputs (polars
+            LazyFrame and pydiverse.transform outputs; see `tabledag.core.auto_version`).
         lazy: the task returns a query; it is always called (cheaply) and its SQL is run only
             when the query or its inputs changed.
         nout: number of outputs to unpack when the task returns a tuple.

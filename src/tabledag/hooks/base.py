@@ -84,6 +84,12 @@ class TableHook(Generic[StoreT]):
         raise NotImplementedError(f"{cls.__name__} cannot retrieve tables")
 
     @classmethod
+    def plan_fingerprint(cls, obj: Any) -> str | None:
+        """A stable text of the plan a lazy object holds (no data), for `AUTO_VERSION`; None
+        where the type has no plan (a collected frame)."""
+        return None
+
+    @classmethod
     def lazy_query_str(cls, store: StoreSession, obj: Any) -> str:
         """Canonical SQL of a lazy object; `TypeError` where the object is not lazy."""
         from ..outputs import Table

@@ -35,6 +35,12 @@ class PolarsTableHook(TableHook[TableStore]):
         return CanRetResult.new(cls.can_materialize(type_) is CanMatResult.YES)
 
     @classmethod
+    def plan_fingerprint(cls, obj: Any) -> str | None:
+        import polars as pl
+
+        return obj.explain(optimized=False) if isinstance(obj, pl.LazyFrame) else None
+
+    @classmethod
     def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Eager:
         import polars as pl
 

@@ -71,6 +71,16 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
         return super().lazy_query_str(store, obj)
 
     @classmethod
+    def plan_fingerprint(cls, obj: Any) -> str | None:
+        """A SQL-backed table's query; a Polars-backed one's polars plan."""
+        import pydiverse.transform as pdt
+
+        if _is_sql_backed(obj):
+            return str(obj >> pdt.build_query())
+        plan: str = (obj >> pdt.export(pdt.Polars(lazy=True))).explain(optimized=False)
+        return plan
+
+    @classmethod
     def retrieve(
         cls,
         store: StoreSession,
