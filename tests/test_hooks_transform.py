@@ -225,3 +225,27 @@ def test_pdt_sql_input_refuses_to_compute_in_python(config: Config) -> None:
     assert "pdt_sql_export" in text
     assert isinstance(error.__cause__, HookError), repr(error.__cause__)
     assert "input_type=pdt.Polars" in str(error.__cause__)
+
+
+@materialize(lazy=True, input_type=SqlAlchemy)
+def pdt_aliased(t: Any) -> Any:
+    return t >> filter(t.id >= 2) >> pdt.alias("named_by_alias")
+
+
+@materialize(input_type=Polars)
+def pdt_passthrough(t: Any) -> Any:
+    return t >> filter(t.id >= 1)  # unaliased: named after the task, not after its input
+
+
+def test_a_pdt_alias_names_the_table(config: Config) -> None:
+    with Flow("alias") as flow:
+        with Stage("src"):
+            source = tasks.src()
+        with Stage("out"):
+            aliased = pdt_aliased(source)
+            plain = pdt_passthrough(source)
+    result = flow.run(config=config)
+    assert result.successful, repr(result.exception)
+    assert result.outputs[aliased.call].name == "named_by_alias"
+    assert result.outputs[plain.call].name == "pdt_passthrough"
+    assert [r["id"] for r in rows(result.get(aliased, as_type=pa.Table))] == [2, 3]

@@ -49,7 +49,10 @@ MISSING: dict[str, str] = {
     "example_interactive/failing_flow_after_successful_debugging.py": (
         "Table(...).materialize() and tasks tainted by interactive debugging"
     ),
-    "example_postgres/run_pipeline.py": "AUTO_VERSION; pipedag.yaml keys (network_interface...)",
+    "example_postgres/run_pipeline.py": (
+        "a colspec-annotated lazy task keeps its unfiltered query as `_raw_<name>` and writes "
+        "only valid rows (tabledag checks the query's table as written)"
+    ),
     "example_postgres/realistic_pipeline.py": f"Blob, Task, TaskGetItem; {_SUBFLOWS_ETC}",
     "example_postgres/realistic_pipeline_sqa.py": _SUBFLOWS_ETC,
     "example_postgres/realistic_pipeline_sqa_instances.py": (

@@ -257,7 +257,7 @@ def collect_tables(
         if isinstance(value, RawSql):
             return visit(Table(value, name=value.name), path)
         try:
-            store.hook_for_materialize(type(value))
+            hook = store.hook_for_materialize(type(value))
         except HookError as error:
             if _plain(value):
                 return value
@@ -266,7 +266,7 @@ def collect_tables(
                 f"{type(value).__qualname__} at {_path(path)}, which no table hook can store. "
                 f"{error}. Return a supported table type, or a plain JSON value"
             ) from None
-        return visit(Table(value), path)
+        return visit(Table(value, name=hook.auto_name(value)), path)
 
     structure = visit(returned, ())
     names: set[str] = set()

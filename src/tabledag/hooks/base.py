@@ -84,6 +84,12 @@ class TableHook(Generic[StoreT]):
         raise NotImplementedError(f"{cls.__name__} cannot retrieve tables")
 
     @classmethod
+    def auto_name(cls, obj: Any) -> str | None:
+        """The table name an object returned bare carries (a pydiverse.transform alias);
+        None: the task's name."""
+        return None
+
+    @classmethod
     def plan_fingerprint(cls, obj: Any) -> str | None:
         """A stable text of the plan a lazy object holds (no data), for `AUTO_VERSION`; None
         where the type has no plan (a collected frame)."""

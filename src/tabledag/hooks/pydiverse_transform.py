@@ -71,6 +71,15 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
         return super().lazy_query_str(store, obj)
 
     @classmethod
+    def auto_name(cls, obj: Any) -> str | None:
+        """`>> pdt.alias("name")` as the last verb names the table (pipedag names it after
+        the table's name in any case, which for an unaliased result is an input's name)."""
+        ast = getattr(obj, "_ast", None)
+        name = getattr(ast, "name", None)
+        aliased = type(ast).__name__ == "Alias"
+        return name if aliased and isinstance(name, str) and name else None
+
+    @classmethod
     def plan_fingerprint(cls, obj: Any) -> str | None:
         """A SQL-backed table's query; a Polars-backed one's polars plan."""
         import pydiverse.transform as pdt
