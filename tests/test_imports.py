@@ -14,6 +14,7 @@ import tabledag
 PUBLIC_NAMES = {
     "LiveProgress",
     "AUTO_VERSION",
+    "input_stage_versions",
     "AutoVersionError",
     "PlainProgress",
     "ArrowTableStore",

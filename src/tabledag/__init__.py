@@ -48,6 +48,7 @@ _EXPORTS = {
     "DaskEngine": "tabledag.engines",
     "TaskEvent": "tabledag.core.progress",
     "AUTO_VERSION": "tabledag.core.auto_version",
+    "input_stage_versions": "tabledag.core.stage_versions",
     "AutoVersionError": "tabledag.errors",
     "LiveProgress": "tabledag.viz.progress",
     "PlainProgress": "tabledag.viz.progress",
@@ -85,6 +86,7 @@ if TYPE_CHECKING:
     from .core.group import GroupNode, VisualizationStyle
     from .core.progress import TaskEvent
     from .core.result import FinalTaskState, Result
+    from .core.stage_versions import input_stage_versions
     from .core.task import materialize
     from .engines import DaskEngine, ProcessEngine, SequentialEngine, ThreadEngine
     from .errors import (

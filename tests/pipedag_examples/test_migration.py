@@ -44,7 +44,6 @@ pytestmark = [
 
 _SUBFLOWS_ETC = "AUTO_VERSION, Blob, ConfigContext.store, Task / TaskGetItem, pdt + colspec inputs"
 MISSING: dict[str, str] = {
-    "example/stage_validation.py": "input_stage_versions",
     "example_interactive/run_tasks_interactively.py": "Schema, materialize_table, task.run()",
     "example_interactive/failing_flow_after_successful_debugging.py": (
         "Table(...).materialize() and tasks tainted by interactive debugging"
@@ -62,7 +61,7 @@ MISSING: dict[str, str] = {
         f"PipedagConfig, ExternalTableReference, CacheValidationMode; {_SUBFLOWS_ETC}"
     ),
     "docs/multi_instance_pipeline/multi_instance_pipeline.py": (
-        "PipedagConfig (technical_setups, url_attrs_file), input_stage_versions"
+        "input_stage_versions reading the committed stage of another instance's ConfigContext"
     ),
     "docs/realistic_pipeline/realistic_pipeline.py": f"Blob, Task, TaskGetItem; {_SUBFLOWS_ETC}",
 }

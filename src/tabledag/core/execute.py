@@ -24,6 +24,7 @@ from ..tree import iter_tree, map_tree
 from . import imperative
 from .auto_version import AUTO_VERSION, traced_version
 from .result import FinalTaskState
+from .stage_versions import StageVersionsTask
 
 if TYPE_CHECKING:
     from ..stores.base import StageRun, StoreSession, TableStore
@@ -103,7 +104,10 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         return _user(session.retrieve, ref, ref.stage, as_type)
 
     plan = task.validation
-    args, kwargs = read_inputs(session, work, args, kwargs)
+    if isinstance(task, StageVersionsTask):  # two versions of its stage (stage_versions.py)
+        args, kwargs = task.call_arguments(session, work, args, kwargs)
+    else:
+        args, kwargs = read_inputs(session, work, args, kwargs)
     writer = imperative.Imperative(session, work, task_key)
     with imperative.writing(writer):  # Table(...).materialize() inside the task
         returned = _user(task.fn, *args, **kwargs)

@@ -1,0 +1,58 @@
+"""`@input_stage_versions`: a task that sees this run's tables of its stage and the ones the
+stage last committed, on DuckDB and Postgres; a failed check keeps the stage uncommitted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from tabledag import Flow, Stage, Table, input_stage_versions, materialize
+
+from .conftest import StoreTarget
+from .dbutil import read_view
+
+on_duckdb_and_postgres = pytest.mark.parametrize(
+    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+
+seen: list[tuple[dict[str, list[int]], dict[str, list[int]]]] = []
+
+
+def build(values: list[int], limit: int = 100) -> Flow:
+    @materialize(name="numbers")
+    def numbers() -> Table:
+        return Table(pa.table({"n": values}), "numbers")
+
+    @input_stage_versions(input_type=pa.Table, name="compare")
+    def compare(now: dict[str, Any], before: dict[str, Any]) -> Table:
+        seen.append(
+            (
+                {k: v.column("n").to_pylist() for k, v in now.items()},
+                {k: v.column(0).to_pylist() for k, v in before.items()},
+            )
+        )
+        assert max(now["numbers"].column("n").to_pylist()) <= limit, "too big"
+        return Table(pa.table({"tables": sorted(now)}), "checked")
+
+    with Flow("versions") as flow, Stage("s"):
+        numbers()
+        compare()
+    return flow
+
+
+@on_duckdb_and_postgres
+def test_the_task_sees_this_run_and_the_committed_stage(target: StoreTarget) -> None:
+    config = target.config()
+    seen.clear()
+    assert build([1, 2]).run(config=config).successful
+    assert seen[-1] == ({"numbers": [1, 2]}, {})  # nothing committed yet; not its own output
+    assert build([3]).run(config=config).successful
+    now, before = seen[-1]
+    assert now == {"numbers": [3]}
+    assert before["numbers"] == [1, 2] and set(before) == {"numbers", "checked"}
+
+    failed = build([500], limit=100).run(config=config)
+    assert not failed.successful and "too big" in str(failed.exception)
+    assert read_view(config, "s", "numbers") == [(3,)]  # the stage did not commit
