@@ -11,7 +11,15 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from tabledag import DeclarationError, FinalTaskState, Flow, Stage, Table, materialize
+from tabledag import (
+    DeclarationError,
+    FinalTaskState,
+    Flow,
+    Stage,
+    Table,
+    create_basic_pipedag_config,
+    materialize,
+)
 
 from .conftest import StoreTarget
 from .dbutil import read_view
@@ -70,9 +78,11 @@ def test_materialize_writes_now_and_returns_the_input_type(target: StoreTarget) 
     assert read_view(config, "raw", "first_row") == [("a", 1)]  # ...and its helper stays
 
 
-def test_materialize_outside_a_task_is_a_clear_error() -> None:
-    with pytest.raises(DeclarationError, match="while a task runs"):
-        Table(pa.table({"a": [1]}), "t").materialize()
+def test_outside_a_flow_a_task_is_its_function() -> None:
+    frame = pa.table({"a": [1]})
+    assert Table(frame, "t").materialize() is frame  # pipedag's interactive rule
+    with pytest.raises(DeclarationError, match="give the schema"):
+        Table(frame, "t").materialize(create_basic_pipedag_config("duckdb://").get("default"))
 
 
 def _views(config: Any, stage: str) -> list[str]:

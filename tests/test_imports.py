@@ -14,6 +14,8 @@ import tabledag
 PUBLIC_NAMES = {
     "LiveProgress",
     "AUTO_VERSION",
+    "Schema",
+    "materialize_table",
     "input_stage_versions",
     "AutoVersionError",
     "PlainProgress",

@@ -58,6 +58,8 @@ _EXPORTS = {
     "create_basic_pipedag_config": "tabledag.pipedag.config",
     "ConfigContext": "tabledag.pipedag.config",
     "StageLockContext": "tabledag.pipedag.context",
+    "Schema": "tabledag.pipedag.interactive",
+    "materialize_table": "tabledag.pipedag.interactive",
     "PipedagConfig": "tabledag.pipedag.config",
     "IgnoredConfigWarning": "tabledag.config.layout",
 }
@@ -110,6 +112,7 @@ if TYPE_CHECKING:
     from .outputs import RawSql, Table
     from .pipedag.config import ConfigContext, PipedagConfig, create_basic_pipedag_config
     from .pipedag.context import StageLockContext
+    from .pipedag.interactive import Schema, materialize_table
     from .stores.memory import ArrowTableStore
     from .stores.parquet import ParquetTableStore
     from .stores.sql import SQLTableStore

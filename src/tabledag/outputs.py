@@ -106,15 +106,16 @@ class Table:
         and get it back as the task's `input_type` (or `return_as_type`; a `TableRef` where
         the task names none), e.g. to query a subquery's table. Returned from the task, that
         object stands for the table written here; tables written so and not returned are kept
-        in the stage too. (`config_context`, `schema` and `clear_table_obj` are pipedag's and
-        change nothing here.)"""
+        in the stage too. Outside a flow (a task called as a function) it hands `obj` back,
+        or with `config_context` and `schema` writes it there now (pipedag's interactive
+        debugging). `clear_table_obj` is pipedag's and changes nothing here."""
         write = imperative_writer.get()
-        if write is None:
-            raise DeclarationError(
-                f"Table({self.name!r}).materialize() writes a table while a task runs; outside "
-                "a @materialize task, return the Table from one instead"
-            )
-        value = write(self, return_as_type)
+        if write is not None:
+            value = write(self, return_as_type)
+        elif config_context is not None:  # interactive debugging (tabledag.pipedag.interactive)
+            value = config_context._materialize_interactively(self, schema, return_as_type)
+        else:  # a task called as a plain function: its objects pass through
+            value = self.obj
         return None if return_nothing else value
 
     def __repr__(self) -> str:

@@ -44,9 +44,9 @@ pytestmark = [
 
 _SUBFLOWS_ETC = "AUTO_VERSION, Blob, ConfigContext.store, Task / TaskGetItem, pdt + colspec inputs"
 MISSING: dict[str, str] = {
-    "example_interactive/run_tasks_interactively.py": "Schema, materialize_table, task.run()",
     "example_interactive/failing_flow_after_successful_debugging.py": (
-        "Table(...).materialize() and tasks tainted by interactive debugging"
+        "a table materialized twice in one task switches pipedag to debug mode (and its SQL "
+        "error is SQLAlchemy's ProgrammingError, which the task catches)"
     ),
     "example_postgres/run_pipeline.py": (
         "a colspec-annotated lazy task keeps its unfiltered query as `_raw_<name>` and writes "

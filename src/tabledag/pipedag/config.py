@@ -96,6 +96,12 @@ class ConfigContext(Config):
             context.__dict__["store_object"] = config.__dict__["store_object"]
         return context
 
+    def _materialize_interactively(self, table: Any, schema: Any, return_as_type: Any) -> Any:
+        """`Table.materialize(cfg, schema)` outside a flow (pipedag.interactive)."""
+        from .interactive import materialize_interactively
+
+        return materialize_interactively(table, self, schema, return_as_type)
+
     @property
     def pipedag_name(self) -> str | None:
         return self.name

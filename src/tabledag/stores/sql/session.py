@@ -504,6 +504,23 @@ class SQLSession(StoreSession):
     def delete_instance(self) -> list[str]:
         return upkeep.delete_instance(self)
 
+    def create_table(self, schema: str, name: str, output: Output) -> None:
+        if self.physical.files or not self.physical.table_options:
+            raise StoreError(
+                f"{self.store!r} keeps its tables outside the database: interactive "
+                "materialization needs a SQL database store"
+            )
+        target = table(schema, name)
+        self._ensure_schema(schema, phase="debug")
+        self.execute(self.dialect.drop_table(target), phase="debug")
+        if isinstance(output, Eager):
+            source = f"__tabledag_debug_{abs(hash(target.sql()))}"
+            statements = self.dialect.load_arrow(target, output.data.schema, source)
+            self.execute(statements, phase="debug", arrow=(source, target, output.data))
+            return
+        query = Verbatim(this=output.sql) if isinstance(output, Raw) else output.build()
+        self.execute(self.dialect.create_table_as(target, query), phase="debug")
+
     def forget_schemas(self) -> None:
         """The schemas and metadata this session knew to exist are gone (dropped)."""
         self._schemas.clear()
