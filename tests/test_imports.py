@@ -14,6 +14,8 @@ import tabledag
 PUBLIC_NAMES = {
     "LiveProgress",
     "AUTO_VERSION",
+    "CacheValidationMode",
+    "FreshInputError",
     "Schema",
     "materialize_table",
     "input_stage_versions",

@@ -48,6 +48,8 @@ _EXPORTS = {
     "DaskEngine": "tabledag.engines",
     "TaskEvent": "tabledag.core.progress",
     "AUTO_VERSION": "tabledag.core.auto_version",
+    "CacheValidationMode": "tabledag.core.fresh",
+    "FreshInputError": "tabledag.core.fresh",
     "input_stage_versions": "tabledag.core.stage_versions",
     "AutoVersionError": "tabledag.errors",
     "LiveProgress": "tabledag.viz.progress",
@@ -85,6 +87,7 @@ if TYPE_CHECKING:
     from .config.layout import IgnoredConfigWarning
     from .core.auto_version import AUTO_VERSION
     from .core.flow import Flow, Stage
+    from .core.fresh import CacheValidationMode, FreshInputError
     from .core.group import GroupNode, VisualizationStyle
     from .core.progress import TaskEvent
     from .core.result import FinalTaskState, Result

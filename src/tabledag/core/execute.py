@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..cache import keys, values
+from ..cache.hashing import stable_hash
 from ..errors import DuplicateNameError, HookError
 from ..outputs import RawSql, Table, TableRef
 from ..stores.base import Eager, Stored, TaskRecord
 from ..tree import iter_tree, map_tree
 from . import imperative
 from .auto_version import AUTO_VERSION, traced_version
+from .fresh import CacheValidationMode, FreshInputError, Freshness, cache_value
 from .result import FinalTaskState
 from .stage_versions import StageVersionsTask
 
@@ -48,6 +51,8 @@ class TaskWork:
     """What a failed annotation check does: `fail`, `warn` or `off` (the config's setting)."""
     materialization_details: str | None = None
     """The stage's option set, for tables that name none."""
+    freshness: Freshness = field(default_factory=Freshness)
+    """The run's cache_validation settings (core/fresh.py)."""
 
     def describe(self) -> str:
         return f"task {self.name!r} in stage {self.stage!r}"
@@ -79,26 +84,51 @@ def execute_task(session: StoreSession, work: TaskWork) -> TaskOutcome:
 def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     task, run = work.task, work.run
     args, kwargs = work.args, work.kwargs
+    fresh, force = work.freshness, work.force
+    has_cache_fn = task.cache is not None and not fresh.disable_cache_function
+    if has_cache_fn and fresh.mode is CacheValidationMode.FORCE_FRESH_INPUT and force is None:
+        force = "fresh:" + os.urandom(8).hex()  # fresh input is wanted: this task runs
     version: str | None
     if task.version is AUTO_VERSION:  # the plan it builds is its version (auto_version.py)
-        version = None if task.lazy or work.force else traced_version(session, work, args, kwargs)
+        version = None if task.lazy or force else traced_version(session, work, args, kwargs)
+    elif fresh.ignore_task_version:
+        version = None
     else:
         version = task.version  # type: ignore[assignment]  # (AUTO_VERSION handled above)
-    task_key = keys.task_key(work.name, version, args, kwargs, work.force)
+    task_key = keys.task_key(work.name, version, args, kwargs, force)
     inputs = values.dumps([ref.key for ref in iter_tree((args, kwargs), _is_ref)])
+    wanted = (version is not None and not task.lazy) or (has_cache_fn and not fresh.counts_values)
+    committed = session.cached_task(run, work.name, task_key) if force is None and wanted else None
+    cache: str | None = None
+    if has_cache_fn:
+        if fresh.counts_values or committed is None:
+            cache = _user(cache_value, task.cache, args, kwargs)
+        else:  # the fresh input is ignored: the value the committed run had stands
+            cache = imperative.split(values.loads(committed.outputs))[2]
 
-    if version is not None and not task.lazy and work.force is None:
-        cached = session.cached_task(run, work.name, task_key)
-        if cached is not None:
-            recorded = values.loads(cached.outputs)
+    if committed is not None and version is not None and not task.lazy:
+        recorded = values.loads(committed.outputs)
+        outputs, _, was = imperative.split(recorded)
+        if cache == was:
             stored = []
             for ref in values.table_refs(recorded):  # with tables it wrote but did not return
                 if ref.stage == run.stage:
                     run.claim(ref.name, work.name)
                     stored.append(session.reuse(run, ref))
-            record = TaskRecord(work.name, task_key, cached.outputs, inputs)
-            outputs = imperative.split(recorded)[0]
+            record = TaskRecord(work.name, task_key, committed.outputs, inputs)
             return TaskOutcome(FinalTaskState.CACHE_VALID, outputs, record, stored)
+    if (
+        has_cache_fn
+        and fresh.mode is CacheValidationMode.ASSERT_NO_FRESH_INPUT
+        and not task.allow_fresh_input
+        and not task.lazy
+    ):
+        raise FreshInputError(
+            f"{work.describe()} has a cache function and would run, but the run's "
+            "cache_validation mode is ASSERT_NO_FRESH_INPUT (it must not read new input); "
+            "run it in mode NORMAL, or mark the task allow_fresh_input=True"
+        )
+    write_key = task_key if cache is None else keys.Key(stable_hash(task_key, cache))
 
     def retrieve(ref: TableRef, as_type: Any) -> Any:
         return _user(session.retrieve, ref, ref.stage, as_type)
@@ -108,7 +138,7 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         args, kwargs = task.call_arguments(session, work, args, kwargs)
     else:
         args, kwargs = read_inputs(session, work, args, kwargs)
-    writer = imperative.Imperative(session, work, task_key)
+    writer = imperative.Imperative(session, work, write_key, force)
     with imperative.writing(writer):  # Table(...).materialize() inside the task
         returned = _user(task.fn, *args, **kwargs)
     pending: dict[str, Any] = {}
@@ -133,7 +163,7 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
             stored_as = replace(table, materialization_details=work.materialization_details)
         try:
             output = _user(session.materialize, stored_as, work.stage)
-            written = session.write(run, stored_as, output, task_key, work.force)
+            written = session.write(run, stored_as, output, write_key, force)
         except Exception as error:
             _note_table(error, table.name)
             raise
@@ -154,7 +184,7 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     outcome.outputs = map_tree(structure, lambda t: by_table[id(t)], _is_table)
     returned_refs = set(values.table_refs(outcome.outputs))
     also = [s.ref for s in writer.written if s.ref not in returned_refs]
-    recorded = imperative.with_also(outcome.outputs, also)
+    recorded = imperative.recorded(outcome.outputs, also, cache)
     outcome.record = TaskRecord(work.name, task_key, values.dumps(recorded), inputs)
     if task.lazy and outcome.stored and all(s.hit for s in outcome.stored):
         outcome.state = FinalTaskState.CACHE_VALID

@@ -88,6 +88,9 @@ class Flow(_Declaring):
         engine: Any = None,
         progress: Any = None,
         orchestration_engine: Any = None,
+        cache_validation_mode: Any = None,
+        disable_cache_function: bool | None = None,
+        ignore_task_version: bool | None = None,
     ) -> Result:
         """Run the flow, or only some of its stages or tasks; returns a `Result` (raises only
         with `fail_fast`, or a `TabledagError` where the store itself cannot be used).
@@ -108,6 +111,9 @@ class Flow(_Declaring):
                 instance's `orchestration`, else one after another. (`orchestration_engine`
                 is pipedag's name for it.)
             progress: called with a `TaskEvent` as each task starts and ends.
+            cache_validation_mode: a `CacheValidationMode` (or its name) for this run;
+                `disable_cache_function` and `ignore_task_version` as pipedag's; defaults:
+                the instance's `cache_validation`.
         """
         from ..config import Config, active
         from .run import run_flow
@@ -118,9 +124,18 @@ class Flow(_Declaring):
             config, components = components[0], components[1:]
         if config is None:
             config = active.current() or Config.load().get()
+        from .fresh import Freshness
+
+        freshness = Freshness.of(
+            getattr(config, "cache_validation", None),
+            mode=cache_validation_mode,
+            disable_cache_function=disable_cache_function,
+            ignore_task_version=ignore_task_version,
+        )
         return run_flow(
             self,
             config,
+            freshness=freshness,
             ignore_cache=ignore_cache,
             fail_fast=fail_fast,
             engine=engine if engine is not None else orchestration_engine,

@@ -4,7 +4,7 @@ While a task's function runs, `Imperative` is the writer `Table.materialize()` c
 the table as a returned one would be named, writes it now through the task's own session and
 run (same task key, so the same cache rules), and hands it back in the task's input type. The
 object it handed back stands for that table if the task returns it; tables written so and not
-returned are kept with the task's outputs (`with_also` / `split`), so a cache hit shows them
+returned are kept with the task's outputs (`recorded` / `split`), so a cache hit shows them
 again.
 """
 
@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 ALSO = "tabledag:also"
 VALUE = "tabledag:value"
-"""Keys of a task record's outputs when the task wrote tables it did not return."""
+CACHE = "tabledag:cache"
+"""Keys of a task record's outputs when the task wrote tables it did not return, or has a
+cache function (its value's digest)."""
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Imperative:
     session: StoreSession
     work: TaskWork
     task_key: Key
+    force: str | None = None
     written: list[Stored] = field(default_factory=list)
     by_id: dict[int, TableRef] = field(default_factory=dict)
     _keep: list[Any] = field(default_factory=list)
@@ -58,7 +61,7 @@ class Imperative:
         run.claim(name, work.name)
         try:
             output = self.session.materialize(table, work.stage)
-            stored = self.session.write(run, table, output, self.task_key, work.force)
+            stored = self.session.write(run, table, output, self.task_key, self.force)
         except Exception as error:
             _note_table(error, name)
             raise
@@ -85,13 +88,19 @@ def writing(imperative: Imperative) -> Iterator[Imperative]:
         imperative_writer.reset(token)
 
 
-def with_also(outputs: Any, also: list[TableRef]) -> Any:
-    """What the task record keeps: the outputs, and the tables written but not returned."""
-    return {VALUE: outputs, ALSO: also} if also else outputs
+def recorded(outputs: Any, also: list[TableRef], cache: str | None = None) -> Any:
+    """What the task record keeps: the outputs, the tables written but not returned, and
+    the digest of the cache function's value."""
+    if not also and cache is None:
+        return outputs
+    kept: dict[str, Any] = {VALUE: outputs, ALSO: also}
+    if cache is not None:
+        kept[CACHE] = cache
+    return kept
 
 
-def split(recorded: Any) -> tuple[Any, list[TableRef]]:
-    """A task record's outputs -> (what the task returned, tables it also wrote)."""
-    if isinstance(recorded, dict) and set(recorded) == {VALUE, ALSO}:
-        return recorded[VALUE], list(recorded[ALSO])
-    return recorded, []
+def split(kept: Any) -> tuple[Any, list[TableRef], str | None]:
+    """A task record's outputs -> (what the task returned, tables it also wrote, cache)."""
+    if isinstance(kept, dict) and VALUE in kept and set(kept) <= {VALUE, ALSO, CACHE}:
+        return kept[VALUE], list(kept.get(ALSO, ())), kept.get(CACHE)
+    return kept, [], None

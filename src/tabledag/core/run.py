@@ -34,6 +34,7 @@ from ..errors import CommitError, DeclarationError, StoreError, TabledagError, T
 from ..tree import map_tree
 from ..util import mask_url
 from .execute import TaskOutcome, TaskWork, execute_task
+from .fresh import CacheValidationMode, Freshness
 from .progress import Counts, Progress, TableLoad, TaskEvent
 from .records import RunLog
 from .result import FinalTaskState, Result
@@ -59,9 +60,14 @@ def run_flow(
     engine: Engine | str | dict[str, Any] | None = None,
     progress: Progress | None = None,
     components: tuple[Any, ...] = (),
+    freshness: Freshness | None = None,
 ) -> Result:
     """Run `flow` (or only `components`: stages, or tasks, see `Selection`) with `config`."""
     selection = Selection.of(flow, components)
+    if freshness is None:
+        freshness = Freshness.of(getattr(config, "cache_validation", None))
+    if freshness.mode is CacheValidationMode.FORCE_CACHE_INVALID:
+        ignore_cache = True
     if selection.tasks_only:
         ignore_cache = True  # selected tasks run even when their cache is valid (pipedag's rule)
     if fail_fast is None:
@@ -71,6 +77,7 @@ def run_flow(
     force = os.urandom(16).hex() if ignore_cache else None  # uuid would import platform
     runner = _Runner(flow, Result(config), force, fail_fast, selection)
     runner.progress = progress
+    runner.freshness = freshness
     runner.validation = str(getattr(config, "validation", "fail"))
     instance = str(getattr(config, "instance_id", ""))
     runner.log = RunLog(os.urandom(16).hex(), flow.name, instance, type(chosen).__name__)
@@ -172,6 +179,7 @@ class _Runner:
         """None, or a token unique to this run that changes every cache key (ignore_cache)."""
         self.fail_fast = fail_fast
         self.progress: Progress | None = None
+        self.freshness = Freshness()
         self.stored: dict[TaskCall, list[Any]] = {}
         """What merged tasks wrote, until their end event shows it (with `progress` only)."""
         self.log: RunLog | None = None
@@ -273,6 +281,7 @@ class _Runner:
                 run if self.executor.inline else _snapshot(run),
                 validation=self.validation,
                 materialization_details=call.stage.materialization_details,
+                freshness=self.freshness,
             )
             self._event(call, "RUNNING")
             if self.log is not None:

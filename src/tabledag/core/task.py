@@ -31,6 +31,8 @@ class MaterializingTask:
         version: str | AutoVersion | None = None,
         lazy: bool = False,
         nout: int = 1,
+        cache: Callable[..., Any] | None = None,
+        allow_fresh_input: bool = False,
     ) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
@@ -39,6 +41,8 @@ class MaterializingTask:
         self.version = version
         self.lazy = lazy
         self.nout = nout
+        self.cache = cache
+        self.allow_fresh_input = allow_fresh_input
         if input_type is not None:
             from ..hooks.registry import can_any_store_retrieve
 
@@ -66,6 +70,8 @@ class MaterializingTask:
             version=self.version,
             lazy=self.lazy,
             nout=self.nout,
+            cache=self.cache,
+            allow_fresh_input=self.allow_fresh_input,
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -100,6 +106,8 @@ class MaterializingTask:
             "version": self.version,
             "lazy": self.lazy,
             "nout": self.nout,
+            "cache": self.cache,
+            "allow_fresh_input": self.allow_fresh_input,
         }
         return (_import_task, (self.fn.__module__, self.fn.__qualname__, settings))
 
@@ -123,6 +131,8 @@ def materialize(
     version: str | AutoVersion | None = None,
     lazy: bool = False,
     nout: int = 1,
+    cache: Callable[..., Any] | None = None,
+    allow_fresh_input: bool = False,
 ) -> Any:
     """Turn a function into a task whose table outputs tabledag stores and caches.
 
@@ -138,11 +148,22 @@ def materialize(
         lazy: the task returns a query; it is always called (cheaply) and its SQL is run only
             when the query or its inputs changed.
         nout: number of outputs to unpack when the task returns a tuple.
+        cache: for input tabledag does not store (files, tables others fill): called with the
+            task's arguments before the cache check; a new value runs the task again (a lazy
+            one's query too). See `CacheValidationMode` for runs that ignore or force it.
+        allow_fresh_input: the task may run under `ASSERT_NO_FRESH_INPUT`.
     """
 
     def decorate(f: Callable[..., Any]) -> MaterializingTask:
         return MaterializingTask(
-            f, name=name, input_type=input_type, version=version, lazy=lazy, nout=nout
+            f,
+            name=name,
+            input_type=input_type,
+            version=version,
+            lazy=lazy,
+            nout=nout,
+            cache=cache,
+            allow_fresh_input=allow_fresh_input,
         )
 
     return decorate(fn) if fn is not None else decorate
