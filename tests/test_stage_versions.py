@@ -56,3 +56,27 @@ def test_the_task_sees_this_run_and_the_committed_stage(target: StoreTarget) -> 
     failed = build([500], limit=100).run(config=config)
     assert not failed.successful and "too big" in str(failed.exception)
     assert read_view(config, "s", "numbers") == [(3,)]  # the stage did not commit
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_kind", ["postgres"])
+def test_another_instance_feeds_a_sample(target: StoreTarget) -> None:
+    import dataclasses
+
+    import sqlalchemy as sa
+
+    full = target.config()
+    args = {**full.table_store["args"], "schema_prefix": f"{target.schema_prefix}mini_"}
+    mini = dataclasses.replace(full, table_store={**full.table_store, "args": args})
+    assert build([1, 2, 3]).run(config=full).successful
+
+    @input_stage_versions(input_type=sa.Table, lazy=True, name="sample")
+    def sample(now: dict[str, Any], source: dict[str, Any], source_cfg: Any) -> Any:
+        assert source_cfg is not None and not now
+        return {name: Table(sa.select(t).limit(2), name) for name, t in source.items()}
+
+    with Flow("versions") as flow, Stage("s"):
+        sampled = sample(full)
+    result = flow.run(config=mini)
+    assert result.successful, repr(result.exception)
+    assert result.get(sampled["numbers"], as_type=pa.Table).num_rows == 2

@@ -102,7 +102,12 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     cache: str | None = None
     if has_cache_fn:
         if fresh.counts_values or committed is None:
-            cache = _user(cache_value, task.cache, args, kwargs)
+            cache_args, cache_kwargs = args, kwargs
+            if isinstance(task, StageVersionsTask):  # its cache function sees what it sees
+                cache_args, cache_kwargs = task.call_arguments(
+                    session, work, args, kwargs, as_refs=True
+                )
+            cache = _user(cache_value, task.cache, cache_args, cache_kwargs)
         else:  # the fresh input is ignored: the value the committed run had stands
             cache = imperative.split(values.loads(committed.outputs))[2]
 
