@@ -14,6 +14,8 @@ import tabledag
 PUBLIC_NAMES = {
     "LiveProgress",
     "AUTO_VERSION",
+    "Blob",
+    "FileBlobStore",
     "CacheValidationMode",
     "FreshInputError",
     "Schema",

@@ -48,6 +48,8 @@ _EXPORTS = {
     "DaskEngine": "tabledag.engines",
     "TaskEvent": "tabledag.core.progress",
     "AUTO_VERSION": "tabledag.core.auto_version",
+    "Blob": "tabledag.outputs",
+    "FileBlobStore": "tabledag.stores.blobs",
     "CacheValidationMode": "tabledag.core.fresh",
     "FreshInputError": "tabledag.core.fresh",
     "input_stage_versions": "tabledag.core.stage_versions",
@@ -112,10 +114,11 @@ if TYPE_CHECKING:
         WorkerDiedError,
     )
     from .hooks.base import CanMatResult, CanRetResult, TableHook
-    from .outputs import RawSql, Table
+    from .outputs import Blob, RawSql, Table
     from .pipedag.config import ConfigContext, PipedagConfig, create_basic_pipedag_config
     from .pipedag.context import StageLockContext
     from .pipedag.interactive import Schema, materialize_table
+    from .stores.blobs import FileBlobStore
     from .stores.memory import ArrowTableStore
     from .stores.parquet import ParquetTableStore
     from .stores.sql import SQLTableStore

@@ -174,3 +174,28 @@ imperative_writer: ContextVar[Callable[[Table, Any], Any] | None] = ContextVar(
     "tabledag_imperative_writer", default=None
 )
 """Set by the runner while a task's function runs (tabledag.core.imperative)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Blob:
+    """An object output kept whole (pickled) in the instance's blob store, not as a table:
+    a model, a fitted encoder (pipedag's `Blob`). Downstream tasks receive the object."""
+
+    obj: Any = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.name is not None:
+            object.__setattr__(self, "name", normalize_name(self.name))
+
+    def __repr__(self) -> str:
+        return f"<Blob {self.name!r} of {type(self.obj).__qualname__}>"
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    """A stored blob: its stage, name and the key of its content (its file's name)."""
+
+    stage: str
+    name: str
+    key: str

@@ -21,7 +21,7 @@ import math
 import pathlib
 from typing import Any
 
-from ..outputs import RawSql, TableRef
+from ..outputs import BlobRef, RawSql, TableRef
 from ..tree import iter_tree
 
 _SCALARS = (str, int, bool, type(None))
@@ -45,6 +45,8 @@ def to_json(value: Any, *, strict: bool = True) -> Any:
         }
     if isinstance(value, TableRef):
         return {"$table": {"stage": value.stage, "name": value.name, "key": value.key}}
+    if isinstance(value, BlobRef):
+        return {"$blob": {"stage": value.stage, "name": value.name, "key": value.key}}
     tagged = _tagged(value, strict)
     if tagged is not None:
         return tagged
@@ -131,6 +133,7 @@ _DECODERS: dict[str, Any] = {
     "$float": lambda body, _: float(body),
     "$dict": lambda body, _: {from_json(k): from_json(v) for k, v in body},
     "$table": lambda body, _: TableRef(body["stage"], body["name"], body["key"]),
+    "$blob": lambda body, _: BlobRef(body["stage"], body["name"], body["key"]),
     "$tuple": lambda body, _: tuple(from_json(v) for v in body),
     "$set": lambda body, _: {_hashable(from_json(v)) for v in body},
     "$frozenset": lambda body, _: frozenset(_hashable(from_json(v)) for v in body),

@@ -138,6 +138,15 @@ class Config:
     def store(self) -> Any:
         return self.store_object
 
+    @functools.cached_property
+    def blob_store_object(self) -> Any:
+        """Where `Blob` outputs go (None where the instance names no `blob_store`)."""
+        if self.blob_store is None:
+            return None
+        spec = {k: v for k, v in self.blob_store.items() if k != "blob_store_connection"}
+        blobs = build_object(spec, "blob_store")
+        return blobs.for_instance(self.instance_id) if hasattr(blobs, "for_instance") else blobs
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("store_object", None)

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..cache import keys, values
 from ..cache.hashing import stable_hash
-from ..errors import DuplicateNameError, HookError
-from ..outputs import RawSql, Table, TableRef
+from ..errors import ConfigError, DuplicateNameError, HookError
+from ..outputs import Blob, BlobRef, RawSql, Table, TableRef
+from ..stores import blobs
 from ..stores.base import Eager, Stored, TaskRecord
 from ..tree import iter_tree, map_tree
 from . import imperative
@@ -53,6 +54,8 @@ class TaskWork:
     """The stage's option set, for tables that name none."""
     freshness: Freshness = field(default_factory=Freshness)
     """The run's cache_validation settings (core/fresh.py)."""
+    blobs: Any = None
+    """The instance's blob store (`FileBlobStore`), or None."""
 
     def describe(self) -> str:
         return f"task {self.name!r} in stage {self.stage!r}"
@@ -114,7 +117,7 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     if committed is not None and version is not None and not task.lazy:
         recorded = values.loads(committed.outputs)
         outputs, _, was = imperative.split(recorded)
-        if cache == was:
+        if cache == was and _blobs_kept(work, recorded):
             stored = []
             for ref in values.table_refs(recorded):  # with tables it wrote but did not return
                 if ref.stage == run.stage:
@@ -139,6 +142,8 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         return _user(session.retrieve, ref, ref.stage, as_type)
 
     plan = task.validation
+    if work.blobs is not None:  # blobs arrive as their objects, whatever the input type
+        args, kwargs = (map_tree(v, work.blobs.get, _is_blob_ref) for v in (args, kwargs))
     if isinstance(task, StageVersionsTask):  # two versions of its stage (stage_versions.py)
         args, kwargs = task.call_arguments(session, work, args, kwargs)
     else:
@@ -152,6 +157,7 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
             plan.outputs, returned, stage=work.stage, mode=work.validation, where=work.describe()
         )
     structure, tables = collect_tables(session.store, work, returned, writer.known)
+    structure = _store_blobs(work, structure, write_key if version is not None else None)
     values.dumps(map_tree(structure, lambda t: TableRef("", "", ""), _is_table))  # storable?
 
     outcome = TaskOutcome(FinalTaskState.COMPLETED, None, TaskRecord(work.name, "", "", ""))
@@ -254,6 +260,46 @@ def _is_ref(value: Any) -> bool:
     return isinstance(value, TableRef)
 
 
+def _is_blob_ref(value: Any) -> bool:
+    return isinstance(value, BlobRef)
+
+
+def _store_blobs(work: TaskWork, structure: Any, task_key: str | None) -> Any:
+    """Each `Blob` in what the task returned, kept in the blob store and replaced by its
+    reference; keyed by the task key where the task is versioned, else by its content."""
+    found = list(iter_tree(structure, lambda v: isinstance(v, Blob)))
+    if not found:
+        return structure
+    if work.blobs is None:
+        raise ConfigError(
+            f"{work.describe()} returned a Blob, but the instance has no blob store: add "
+            "`blob_store: {class: tabledag.FileBlobStore, args: {base_path: ...}}`"
+        )
+    names: set[str] = set()
+
+    def keep(blob: Blob) -> BlobRef:
+        name = blob.name or work.name
+        if name in names:
+            raise DuplicateNameError(f"{work.describe()} returned two blobs named {name!r}")
+        names.add(name)
+        data = blobs.dumps(blob.obj, f"{work.describe()}, blob {name!r}")
+        key = (
+            stable_hash("blob", task_key, name)
+            if task_key is not None
+            else hashlib.blake2b(data, digest_size=16).hexdigest()
+        )
+        ref = BlobRef(work.stage, name, key)
+        work.blobs.put(ref, data)
+        return ref
+
+    return map_tree(structure, keep, lambda v: isinstance(v, Blob))
+
+
+def _blobs_kept(work: TaskWork, recorded: Any) -> bool:
+    refs = list(iter_tree(recorded, _is_blob_ref))
+    return not refs or (work.blobs is not None and all(work.blobs.exists(r) for r in refs))
+
+
 def _is_table(value: Any) -> bool:
     return isinstance(value, Table)
 
@@ -277,6 +323,8 @@ def collect_tables(
         ref = written(value)
         if ref is not None:  # written already, by Table(...).materialize()
             return ref
+        if isinstance(value, Blob):  # kept by _store_blobs
+            return value
         if isinstance(value, Table):
             if value.name is None:
                 value = value.with_name("_".join([work.name, *(str(p) for p in path)]))

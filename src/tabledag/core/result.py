@@ -153,11 +153,12 @@ class Result:
         if as_type is None:
             as_type = call.task.input_type or arrow_table_type()
         session = self._reader()
-        return map_tree(
+        value = map_tree(
             value,
             lambda ref: session.retrieve(ref, ref.stage, as_type),
             lambda v: isinstance(v, TableRef),
         )
+        return map_tree(value, lambda ref: self.config.blob_store_object.get(ref), _is_blob_ref)
 
     def _reader(self) -> StoreSession:
         """One session serves every `get`: repeated reads cost no new connection, and ibis
@@ -201,3 +202,9 @@ class Result:
             ms = self.durations.get(call, 0.0) * 1000
             lines.append(f"{state.name:<12} {ms:9.1f} ms  {call.id}")
         return "\n".join(lines)
+
+
+def _is_blob_ref(value: Any) -> bool:
+    from ..outputs import BlobRef
+
+    return isinstance(value, BlobRef)

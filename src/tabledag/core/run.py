@@ -282,6 +282,7 @@ class _Runner:
                 validation=self.validation,
                 materialization_details=call.stage.materialization_details,
                 freshness=self.freshness,
+                blobs=self.result.config.blob_store_object,
             )
             self._event(call, "RUNNING")
             if self.log is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DeclarationError
-from ..outputs import RawSql, Table, TableRef, normalize_name
+from ..outputs import BlobRef, RawSql, Table, TableRef, normalize_name
 from ..tree import iter_tree, map_tree
 
 if TYPE_CHECKING:
@@ -265,11 +265,15 @@ class TaskRef:
             value = committed_outputs(session, self.call, {})
             for part in self.path:
                 value = value[part]
-            return map_tree(
+            value = map_tree(
                 value,
                 lambda ref: session.retrieve(ref, ref.stage, as_type),
                 lambda v: isinstance(v, TableRef),
             )
+        blobs = config.blob_store_object
+        if blobs is None:
+            return value
+        return map_tree(value, blobs.get, lambda v: isinstance(v, BlobRef))
 
 
 def iter_refs(value: Any) -> Iterator[TaskRef]:

@@ -31,15 +31,13 @@ class PipedagStore:
 
     @property
     def blob_store(self) -> Any:
-        spec = self._config.blob_store
-        if spec is None:
+        blobs = self._config.blob_store_object
+        if blobs is None:
             raise ConfigError(
                 f"instance {self._config.instance_id!r} has no blob store: add "
                 "`blob_store: {class: tabledag.FileBlobStore, args: {base_path: ...}}`"
             )
-        from ..config import build_object
-
-        return build_object(spec, "blob_store")
+        return blobs
 
     def __getattr__(self, name: str) -> Any:
         # tabledag's own store API stays reachable through pipedag's object
