@@ -249,3 +249,20 @@ def test_a_pdt_alias_names_the_table(config: Config) -> None:
     assert result.outputs[aliased.call].name == "named_by_alias"
     assert result.outputs[plain.call].name == "pdt_passthrough"
     assert [r["id"] for r in rows(result.get(aliased, as_type=pa.Table))] == [2, 3]
+
+
+@materialize(lazy=True, input_type=SqlAlchemy)
+def pdt_modulo(t: Any) -> Any:
+    return t >> filter(t.id % 2 == 1) >> pdt.alias("odd")
+
+
+def test_a_pdt_query_with_a_percent_sign_runs(config: Config) -> None:
+    # compiled for psycopg2 (a live engine on Postgres) pdt writes `%` as `%%`
+    with Flow("modulo") as flow:
+        with Stage("src"):
+            source = tasks.src()
+        with Stage("out"):
+            odd = pdt_modulo(source)
+    result = flow.run(config=config)
+    assert result.successful, repr(result.exception)
+    assert [r["id"] for r in rows(result.get(odd, as_type=pa.Table))] == [1, 3]

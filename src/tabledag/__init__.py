@@ -48,6 +48,8 @@ _EXPORTS = {
     "DaskEngine": "tabledag.engines",
     "TaskEvent": "tabledag.core.progress",
     "AUTO_VERSION": "tabledag.core.auto_version",
+    "Task": "tabledag.core.task",
+    "TaskGetItem": "tabledag.core.task",
     "Blob": "tabledag.outputs",
     "FileBlobStore": "tabledag.stores.blobs",
     "CacheValidationMode": "tabledag.core.fresh",
@@ -94,7 +96,7 @@ if TYPE_CHECKING:
     from .core.progress import TaskEvent
     from .core.result import FinalTaskState, Result
     from .core.stage_versions import input_stage_versions
-    from .core.task import materialize
+    from .core.task import Task, TaskGetItem, materialize
     from .engines import DaskEngine, ProcessEngine, SequentialEngine, ThreadEngine
     from .errors import (
         AutoVersionError,

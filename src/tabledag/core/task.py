@@ -276,6 +276,12 @@ class TaskRef:
         return map_tree(value, blobs.get, lambda v: isinstance(v, BlobRef))
 
 
+Task = TaskRef
+"""pipedag's name for what calling a task in a flow returns (for annotations)."""
+TaskGetItem = TaskRef
+"""pipedag's name for a part of a task's output (`task_ref["key"]`): also a `TaskRef`."""
+
+
 def iter_refs(value: Any) -> Iterator[TaskRef]:
     """Every `TaskRef` inside the containers users pass (see `tabledag.tree`)."""
     return iter_tree(value, lambda v: isinstance(v, TaskRef))

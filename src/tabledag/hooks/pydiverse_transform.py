@@ -59,7 +59,7 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
         if _is_sql_backed(obj) and Capability.SQL in store.capabilities:
             sql = obj >> build_query()
             if sql is not None:
-                return _lazy(store, str(sql))
+                return _lazy(store, _unquoted(store, str(sql)))
         # Polars (or DuckDB over polars) data, or SQL on a store that runs none: the frame.
         frame = obj >> export(Polars())
         return store.materialize(replace(table, obj=frame), stage_name)
@@ -122,6 +122,15 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
         if limit is not None:
             result = result >> pdt.slice_head(limit)
         return result
+
+
+def _unquoted(store: StoreSession, sql: str) -> str:
+    """The query as SQL: compiled for a live engine whose driver takes `%s` parameters
+    (psycopg2), pdt wrote each `%` as `%%` (as pipedag, undo it)."""
+    engine = store.store.sqlalchemy_engine()
+    if engine is not None and engine.dialect.paramstyle in ("pyformat", "format"):
+        return sql.replace("%%", "%")
+    return sql
 
 
 def _is_sql_backed(obj: Any) -> bool:

@@ -66,7 +66,10 @@ class ParquetTableStore(CatalogueStore):
         s3_access_key_id: str | None = None,
         s3_secret_access_key: str | None = None,
         lock_timeout: float | None = None,
+        create_database_if_not_exists: bool = False,
     ) -> None:
+        # (pipedag's; the DuckDB file of the catalogue is created when first opened anyway)
+        del create_database_if_not_exists
         s3 = {
             "s3_endpoint_url": s3_endpoint_url,
             "s3_url_style": s3_url_style,
