@@ -42,7 +42,6 @@ pytestmark = [
     ),
 ]
 
-_SUBFLOWS_ETC = "AUTO_VERSION, Blob, ConfigContext.store, Task / TaskGetItem, pdt + colspec inputs"
 MISSING: dict[str, str] = {
     "example_interactive/failing_flow_after_successful_debugging.py": (
         "a table materialized twice in one task switches pipedag to debug mode (and its SQL "
@@ -52,15 +51,16 @@ MISSING: dict[str, str] = {
         "a colspec-annotated lazy task keeps its unfiltered query as `_raw_<name>` and writes "
         "only valid rows (tabledag checks the query's table as written)"
     ),
-    "example_postgres/realistic_pipeline.py": f"Blob, Task, TaskGetItem; {_SUBFLOWS_ETC}",
-    "example_postgres/realistic_pipeline_sqa.py": _SUBFLOWS_ETC,
-    "example_postgres/realistic_pipeline_sqa_instances.py": (
-        f"PipedagConfig, ExternalTableReference, View, CacheValidationMode; {_SUBFLOWS_ETC}"
+    "example_postgres/realistic_pipeline.py": (
+        "pipedag names an unaliased pydiverse.transform output after its input table "
+        "(auto_table); tabledag after its task, so two tasks filtering one input do not collide"
     ),
-    "example_postgres/realistic_pipeline_sqa_instances_date.py": (
-        f"PipedagConfig, ExternalTableReference, CacheValidationMode; {_SUBFLOWS_ETC}"
+    "example_postgres/realistic_pipeline_sqa_instances.py": "ExternalTableReference, View",
+    "example_postgres/realistic_pipeline_sqa_instances_date.py": "ExternalTableReference",
+    "docs/realistic_pipeline/realistic_pipeline.py": (
+        "a pydiverse.transform SqlAlchemy input computing in Python on the parquet store "
+        "(its DuckDB catalogue has no SQLAlchemy engine)"
     ),
-    "docs/realistic_pipeline/realistic_pipeline.py": f"Blob, Task, TaskGetItem; {_SUBFLOWS_ETC}",
 }
 """Program id -> what tabledag lacks for it (strict xfail): the first things each stops at."""
 
