@@ -51,6 +51,10 @@ _EXPORTS = {
     "Task": "tabledag.core.task",
     "TaskGetItem": "tabledag.core.task",
     "Blob": "tabledag.outputs",
+    "View": "tabledag.hooks.view",
+    "SortCol": "tabledag.hooks.view",
+    "SortOrder": "tabledag.hooks.view",
+    "ExternalTableReference": "tabledag.outputs",
     "FileBlobStore": "tabledag.stores.blobs",
     "CacheValidationMode": "tabledag.core.fresh",
     "FreshInputError": "tabledag.core.fresh",
@@ -116,7 +120,8 @@ if TYPE_CHECKING:
         WorkerDiedError,
     )
     from .hooks.base import CanMatResult, CanRetResult, TableHook
-    from .outputs import Blob, RawSql, Table
+    from .hooks.view import SortCol, SortOrder, View
+    from .outputs import Blob, ExternalTableReference, RawSql, Table
     from .pipedag.config import ConfigContext, PipedagConfig, create_basic_pipedag_config
     from .pipedag.context import StageLockContext
     from .pipedag.interactive import Schema, materialize_table

@@ -199,3 +199,23 @@ class BlobRef:
     stage: str
     name: str
     key: str
+
+
+@dataclass(frozen=True)
+class ExternalTableReference:
+    """A table tabledag does not manage (another system fills it): `schema.name` in the
+    store's database (pipedag's). As a task argument, bare or as `Table(ref)`, the task reads
+    it as its input type, where it is. Its content is outside tabledag's keys: a task reading
+    one runs in every run, unless it names a cache function (`@materialize(cache=...)`, e.g.
+    the table's row count and last change) whose value says when it changed."""
+
+    name: str
+    schema: str
+    shared_lock_allowed: bool = False
+
+
+@dataclass(frozen=True)
+class ExternalRef(TableRef):
+    """How a task's input names an `ExternalTableReference` to the store (no stage, no key)."""
+
+    schema: str = ""

@@ -41,7 +41,9 @@ def migrate_folder(folder: Path) -> None:
         if "docker-compose" in path.name:
             continue
         text = migrate_config(path.read_text())
-        target = path.with_name(path.name.replace("pipedag", "tabledag"))
+        # the rule renames `pipedag.yaml` only: another config file keeps the name its
+        # program opens it by (e.g. `pipedag_with_instances.yaml`)
+        target = path.with_name("tabledag.yaml") if path.name == "pipedag.yaml" else path
         target.write_text(text)
         if target != path:
             path.unlink()

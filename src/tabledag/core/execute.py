@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 from ..cache import keys, values
 from ..cache.hashing import stable_hash
 from ..errors import ConfigError, DuplicateNameError, HookError
-from ..outputs import Blob, BlobRef, RawSql, Table, TableRef
+from ..outputs import (
+    Blob,
+    BlobRef,
+    ExternalRef,
+    ExternalTableReference,
+    RawSql,
+    Table,
+    TableRef,
+)
 from ..stores import blobs
 from ..stores.base import Eager, Stored, TaskRecord
 from ..tree import iter_tree, map_tree
@@ -89,6 +97,8 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     args, kwargs = work.args, work.kwargs
     fresh, force = work.freshness, work.force
     has_cache_fn = task.cache is not None and not fresh.disable_cache_function
+    if task.cache is None and force is None and any(iter_tree((args, kwargs), _is_external)):
+        force = "external:" + os.urandom(8).hex()  # its content is outside every key: run
     if has_cache_fn and fresh.mode is CacheValidationMode.FORCE_FRESH_INPUT and force is None:
         force = "fresh:" + os.urandom(8).hex()  # fresh input is wanted: this task runs
     version: str | None
@@ -210,8 +220,11 @@ def read_inputs(
     limit: int | None = None,
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The task's arguments with their tables read as it asks (annotated parameters as their
-    annotation says, and checked; the others as its `input_type`); `limit` rows at most."""
+    annotation says, and checked; the others as its `input_type`); `limit` rows at most.
+    External tables (`ExternalTableReference`, bare or in a `Table`) are read where they are."""
     task = work.task
+    if task.input_type is not None:
+        args, kwargs = (map_tree(v, _external_ref, _is_external) for v in (args, kwargs))
 
     def retrieve(ref: TableRef, as_type: Any) -> Any:
         return _user(session.retrieve, ref, ref.stage, as_type, limit)
@@ -258,6 +271,17 @@ def _note_table(error: Exception, name: str) -> None:
 
 def _is_ref(value: Any) -> bool:
     return isinstance(value, TableRef)
+
+
+def _is_external(value: Any) -> bool:
+    return isinstance(value, ExternalTableReference) or (
+        isinstance(value, Table) and isinstance(value.obj, ExternalTableReference)
+    )
+
+
+def _external_ref(value: Any) -> ExternalRef:
+    ref = value.obj if isinstance(value, Table) else value
+    return ExternalRef("", ref.name, "", ref.schema)
 
 
 def _is_blob_ref(value: Any) -> bool:

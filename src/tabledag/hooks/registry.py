@@ -30,6 +30,7 @@ BUILTIN = (
     "polars",
     "sqlalchemy",
     "sql",
+    "view",
     "ibis",
     "tidypolars",
     "pydiverse_transform",

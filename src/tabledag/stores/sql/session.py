@@ -24,7 +24,7 @@ from sqlglot import exp
 from ...cache import keys
 from ...cache.hashing import arrow_hash
 from ...errors import CommitError, StoreError, TableOptionsError, UnsupportedTypeError
-from ...outputs import Table, TableRef
+from ...outputs import ExternalRef, Table, TableRef
 from ...util import mask_url
 from ..base import (
     Eager,
@@ -546,6 +546,8 @@ class SQLSession(StoreSession):
         return self.dialect.sqlalchemy
 
     def sql_table(self, ref: TableRef) -> exp.Table:
+        if isinstance(ref, ExternalRef):  # a table tabledag does not manage, where it is
+            return table(ref.schema, ref.name)
         physical = self.names.physical(ref.name, ref.key)
         data_schema = self.names.data_schema(ref.stage)
         self.catalogue.logical[(data_schema, physical)] = (
@@ -569,6 +571,8 @@ class SQLSession(StoreSession):
     def read_arrow(self, ref: TableRef, limit: int | None = None) -> pa.Table:
         """The table's data: from the local table cache where it has the table."""
         cache = self.catalogue.local_table_cache
+        if isinstance(ref, ExternalRef):
+            cache = None  # its content changes under tabledag: never kept
         if cache is not None and cache.use_stored_input_as_cache:
             data = cache.get(ref)
             if data is not None:
