@@ -72,6 +72,11 @@ ParquetTableStore on local disk (with a DuckDB catalogue file) and on S3 (moto's
 the real s3fs client), ArrowTableStore in memory; SQLTableStore on SQL Server where
 $TABLEDAG_TEST_MSSQL_URL names one."""
 
+on_duckdb_and_postgres = pytest.mark.parametrize(
+    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+"""For features whose logic is store-independent: the embedded default and a server."""
+
 _postgres_problem: list[str | None] = []
 """Cached result of the one reachability check per session ([] = not checked yet)."""
 

@@ -11,13 +11,10 @@ import pytest
 
 from tabledag import AUTO_VERSION, AutoVersionError, FinalTaskState, Flow, Stage, Table, materialize
 
-from .conftest import StoreTarget
+from .conftest import StoreTarget, on_duckdb_and_postgres
 
 pl = pytest.importorskip("polars")
 
-on_duckdb_and_postgres = pytest.mark.parametrize(
-    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 
 real_calls: list[int] = []
 

@@ -9,15 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 
 from tabledag import Blob, ConfigError, FinalTaskState, Flow, Stage, Table, materialize
 
-from .conftest import StoreTarget
-
-on_duckdb_and_postgres = pytest.mark.parametrize(
-    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+from .conftest import StoreTarget, on_duckdb_and_postgres
 
 fits: list[int] = []
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
-import pytest
 import sqlalchemy as sa
 
 from tabledag import (
@@ -22,13 +21,9 @@ from tabledag import (
     materialize,
 )
 
-from .conftest import StoreTarget
+from .conftest import StoreTarget, on_duckdb_and_postgres
 from .dbutil import qname
 from .dbutil import query as execute
-
-on_duckdb_and_postgres = pytest.mark.parametrize(
-    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 
 
 @materialize(lazy=True, input_type=sa.Table)

@@ -19,13 +19,9 @@ from tabledag import (
     materialize,
 )
 
-from .conftest import StoreTarget
+from .conftest import StoreTarget, on_duckdb_and_postgres
 from .dbutil import qname
 from .dbutil import query as execute
-
-on_duckdb_and_postgres = pytest.mark.parametrize(
-    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 
 source = {"rows": [1, 2], "version": "1"}
 runs: list[str] = []

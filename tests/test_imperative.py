@@ -21,12 +21,8 @@ from tabledag import (
     materialize,
 )
 
-from .conftest import StoreTarget
+from .conftest import StoreTarget, on_duckdb_and_postgres
 from .dbutil import read_view
-
-on_duckdb_and_postgres = pytest.mark.parametrize(
-    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 
 calls: list[str] = []
 

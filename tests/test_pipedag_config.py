@@ -35,11 +35,7 @@ from tabledag import (
     materialize,
 )
 
-from .conftest import StoreTarget
-
-on_duckdb_and_postgres = pytest.mark.parametrize(
-    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+from .conftest import StoreTarget, on_duckdb_and_postgres
 
 
 def _layout(url: str, **extra: Any) -> dict[str, Any]:

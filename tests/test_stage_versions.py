@@ -10,12 +10,8 @@ import pytest
 
 from tabledag import Flow, Stage, Table, input_stage_versions, materialize
 
-from .conftest import StoreTarget
+from .conftest import StoreTarget, on_duckdb_and_postgres
 from .dbutil import read_view
-
-on_duckdb_and_postgres = pytest.mark.parametrize(
-    "store_kind", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 
 seen: list[tuple[dict[str, list[int]], dict[str, list[int]]]] = []
 
