@@ -12,7 +12,7 @@ from tabledag import ConfigContext, Schema, Table, materialize, materialize_tabl
 
 from .conftest import StoreTarget
 
-pytestmark = pytest.mark.parametrize(
+on_postgres = pytest.mark.parametrize(
     "store_kind", [pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 
@@ -22,6 +22,7 @@ def doubled(t: sa.Alias) -> Table:
     return Table(sa.select((t.c.x * 2).label("x2")), "doubled").materialize()
 
 
+@on_postgres
 def test_tables_written_by_hand_feed_tasks_called_by_hand(target: StoreTarget) -> None:
     cfg = ConfigContext.of(target.config())
     schema = Schema("debugging", prefix=target.schema_prefix)
@@ -41,3 +42,25 @@ def test_tables_written_by_hand_feed_tasks_called_by_hand(target: StoreTarget) -
         rows = conn.execute(sa.text(f'SELECT x2 FROM "{schema.get()}"."{name}" ORDER BY 1'))
         assert [r[0] for r in rows] == [2, 4]
         conn.execute(sa.text(f'DROP SCHEMA "{schema.get()}" CASCADE'))
+
+
+@pytest.mark.parametrize("store_kind", ["duckdb", "parquet"])
+def test_a_duckdb_engine_shares_the_database_tabledag_holds(target: StoreTarget) -> None:
+    # duckdb-engine's own connect would open the file with another configuration, which
+    # DuckDB refuses while tabledag holds it
+    pytest.importorskip("duckdb_engine", reason="SQLAlchemy needs duckdb-engine for DuckDB")
+    from tabledag import Flow, Stage
+
+    @materialize(version="1")
+    def numbers() -> Table:
+        return Table(pd.DataFrame({"x": [1, 2, 3]}), "numbers")
+
+    with Flow("engine") as flow, Stage("s"):
+        numbers()
+    cfg = ConfigContext.of(target.config())
+    result = flow.run(config=cfg)
+    assert result.successful
+    with result, cfg.store.table_store.engine_connect() as conn:  # while the Result reads
+        schema = cfg.store.schema_name("s")
+        rows = conn.execute(sa.text(f'SELECT SUM(x) FROM "{schema}"."numbers"')).fetchall()
+    assert rows == [(6,)]

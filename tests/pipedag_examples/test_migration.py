@@ -61,10 +61,6 @@ MISSING: dict[str, str] = {
     ),
     "example_postgres/realistic_pipeline_sqa_instances.py": _STAGE_LAYOUT,
     "example_postgres/realistic_pipeline_sqa_instances_date.py": _STAGE_LAYOUT,
-    "docs/realistic_pipeline/realistic_pipeline.py": (
-        "a pydiverse.transform SqlAlchemy input computing in Python on the parquet store "
-        "(its DuckDB catalogue has no SQLAlchemy engine)"
-    ),
 }
 """Program id -> what tabledag lacks for it (strict xfail): the first things each stops at."""
 

@@ -78,6 +78,16 @@ class CatalogueStore(TableStore):
     def dialect(self) -> Dialect:
         return self.catalogue.dialect
 
+    def sqlalchemy_engine(self) -> Any | None:
+        """Made on first use by the dialect (none for a database in memory, or where
+        SQLAlchemy has no dialect for the URL)."""
+        if "_sqlalchemy_engine" not in self.__dict__:
+            url = getattr(self, "url", "") or ""
+            self.__dict__["_sqlalchemy_engine"] = (
+                self.dialect.sqlalchemy_engine(url) if url else None
+            )
+        return self.__dict__["_sqlalchemy_engine"]
+
     @property
     def print_sql(self) -> bool:
         return self.catalogue.print_sql

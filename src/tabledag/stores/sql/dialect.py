@@ -414,6 +414,16 @@ class Dialect:
         query.set("expressions", query.expressions[1:])
         return query
 
+    def sqlalchemy_engine(self, url: str) -> Any | None:
+        """A SQLAlchemy engine on this database for user code (no pool: each connection
+        closes when its block ends); None where SQLAlchemy has no dialect for `url`."""
+        import sqlalchemy as sa
+
+        try:
+            return sa.create_engine(url, poolclass=sa.pool.NullPool)
+        except (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError):
+            return None
+
     def table_size(self, target: exp.Table) -> exp.Query | None:
         """A query for the bytes a table takes, where the database has a cheap one."""
         return None

@@ -96,18 +96,6 @@ class SQLTableStore(CatalogueStore):
     def one_process_reason(self) -> str:
         return self.dialect.one_process or ""
 
-    def sqlalchemy_engine(self) -> Any | None:
-        """Made on first use, without a pool (each connection closes when its block ends)."""
-        if "_sqlalchemy_engine" not in self.__dict__:
-            import sqlalchemy as sa
-
-            try:
-                engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
-            except (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError):
-                engine = None  # e.g. duckdb:// without duckdb-engine
-            self.__dict__["_sqlalchemy_engine"] = engine
-        return self.__dict__["_sqlalchemy_engine"]
-
     def open_session(self) -> SQLSession:
         from .session import SQLSession
 

@@ -136,6 +136,31 @@ class DuckDB(Dialect):
                 db, self._db = self._db, None
                 db.close()
 
+    def sqlalchemy_engine(self, url: str) -> Any | None:
+        """Connections that are cursors of this process's database object: duckdb-engine's
+        own connect would open the file again with another configuration, which DuckDB
+        refuses while tabledag holds it; an in-memory database has no outside (None)."""
+        if self.database == MEMORY:
+            return None
+        try:
+            from duckdb_engine import ConnectionWrapper  # type: ignore[import-not-found]
+        except ImportError:
+            return None  # SQLAlchemy needs duckdb-engine for DuckDB
+        import sqlalchemy as sa
+
+        dialect = self
+
+        class Wrapper(ConnectionWrapper):  # type: ignore[misc]
+            def __init__(self) -> None:
+                self._tabledag = dialect.connect()
+                super().__init__(self._tabledag.con)
+
+            def close(self) -> None:
+                self._tabledag.close()
+                self.closed = True
+
+        return sa.create_engine("duckdb://", creator=Wrapper, poolclass=sa.pool.NullPool)
+
     def locks(self, scope: tuple[str, ...], timeout: float) -> Locks:
         from ....locks import FileLocks, NoLocks
 
