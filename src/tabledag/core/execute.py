@@ -112,6 +112,7 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     inputs = values.dumps([ref.key for ref in iter_tree((args, kwargs), _is_ref)])
     wanted = (version is not None and not task.lazy) or (has_cache_fn and not fresh.counts_values)
     committed = session.cached_task(run, work.name, task_key) if force is None and wanted else None
+    recorded = values.loads(committed.outputs) if committed is not None else None
     cache: str | None = None
     if has_cache_fn:
         if fresh.counts_values or committed is None:
@@ -122,10 +123,9 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
                 )
             cache = _user(cache_value, task.cache, cache_args, cache_kwargs)
         else:  # the fresh input is ignored: the value the committed run had stands
-            cache = imperative.split(values.loads(committed.outputs))[2]
+            cache = imperative.split(recorded)[2]
 
     if committed is not None and version is not None and not task.lazy:
-        recorded = values.loads(committed.outputs)
         outputs, _, was = imperative.split(recorded)
         if cache == was and _blobs_kept(work, recorded):
             stored = []
@@ -152,10 +152,8 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         return _user(session.retrieve, ref, ref.stage, as_type)
 
     plan = task.validation
-    if work.blobs is not None:  # blobs arrive as their objects, whatever the input type
-        args, kwargs = (map_tree(v, work.blobs.get, _is_blob_ref) for v in (args, kwargs))
     if isinstance(task, StageVersionsTask):  # two versions of its stage (stage_versions.py)
-        args, kwargs = task.call_arguments(session, work, args, kwargs)
+        args, kwargs = task.call_arguments(session, work, *_with_blobs(work, args, kwargs))
     else:
         args, kwargs = read_inputs(session, work, args, kwargs)
     writer = imperative.Imperative(session, work, write_key, force)
@@ -221,8 +219,10 @@ def read_inputs(
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The task's arguments with their tables read as it asks (annotated parameters as their
     annotation says, and checked; the others as its `input_type`); `limit` rows at most.
-    External tables (`ExternalTableReference`, bare or in a `Table`) are read where they are."""
+    External tables (`ExternalTableReference`, bare or in a `Table`) are read where they are;
+    blobs arrive as their objects, whatever the input type."""
     task = work.task
+    args, kwargs = _with_blobs(work, args, kwargs)
     if task.input_type is not None:
         args, kwargs = (map_tree(v, _external_ref, _is_external) for v in (args, kwargs))
 
@@ -288,11 +288,19 @@ def _is_blob_ref(value: Any) -> bool:
     return isinstance(value, BlobRef)
 
 
+def _with_blobs(
+    work: TaskWork, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    if work.blobs is None:
+        return args, kwargs
+    loaded = (map_tree(v, work.blobs.get, _is_blob_ref) for v in (args, kwargs))
+    return tuple(next(loaded)), dict(next(loaded))
+
+
 def _store_blobs(work: TaskWork, structure: Any, task_key: str | None) -> Any:
     """Each `Blob` in what the task returned, kept in the blob store and replaced by its
     reference; keyed by the task key where the task is versioned, else by its content."""
-    found = list(iter_tree(structure, lambda v: isinstance(v, Blob)))
-    if not found:
+    if not any(iter_tree(structure, lambda v: isinstance(v, Blob))):
         return structure
     if work.blobs is None:
         raise ConfigError(

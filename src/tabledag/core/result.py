@@ -9,9 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ..outputs import TableRef
 from ..stores.base import arrow_table_type
-from ..tree import map_tree
 from .task import TaskCall, TaskRef
 
 if TYPE_CHECKING:
@@ -152,13 +150,9 @@ class Result:
             value = value[part]
         if as_type is None:
             as_type = call.task.input_type or arrow_table_type()
-        session = self._reader()
-        value = map_tree(
-            value,
-            lambda ref: session.retrieve(ref, ref.stage, as_type),
-            lambda v: isinstance(v, TableRef),
-        )
-        return map_tree(value, lambda ref: self.config.blob_store_object.get(ref), _is_blob_ref)
+        from .stored_outputs import read_refs
+
+        return read_refs(self._reader(), value, as_type, self.config.blob_store_object)
 
     def _reader(self) -> StoreSession:
         """One session serves every `get`: repeated reads cost no new connection, and ibis
@@ -202,9 +196,3 @@ class Result:
             ms = self.durations.get(call, 0.0) * 1000
             lines.append(f"{state.name:<12} {ms:9.1f} ms  {call.id}")
         return "\n".join(lines)
-
-
-def _is_blob_ref(value: Any) -> bool:
-    from ..outputs import BlobRef
-
-    return isinstance(value, BlobRef)

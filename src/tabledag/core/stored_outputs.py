@@ -1,8 +1,10 @@
 """A task's outputs as its stage last committed them, read without running anything.
 
-Two callers: a run of part of a flow (`flow.run(stage_or_task)`), whose selected tasks read the
-outputs of unselected upstream tasks from the store, and `task_ref.get_output_from_store()`
-(pipedag's spelling), which reads one task's committed output directly.
+Three callers: a run of part of a flow (`flow.run(stage_or_task)`), whose selected tasks read
+the outputs of unselected upstream tasks from the store, `task_ref.get_output_from_store()`
+(pipedag's spelling), which reads one task's committed output directly, and `tabledag sql`,
+which calls a lazy task on its committed inputs. `read_refs` turns the references in an
+output into tables and objects (also for `Result.get`).
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..cache import values
 from ..errors import StoreError
+from ..outputs import BlobRef, TableRef
+from ..tree import map_tree
 from .imperative import split
 
 if TYPE_CHECKING:
     from ..stores.base import CommittedStage, StoreSession
-    from .task import TaskCall
+    from .task import TaskCall, TaskRef
 
 
 def committed_outputs(session: StoreSession, call: TaskCall, stages: dict[str, Any]) -> Any:
@@ -37,3 +41,24 @@ def committed_outputs(session: StoreSession, call: TaskCall, stages: dict[str, A
         f"task {call.name!r} of stage {stage!r} has no committed output in the store: run its "
         "stage (or the whole flow) once before running only the tasks that read it"
     )
+
+
+def committed_value(session: StoreSession, ref: TaskRef, stages: dict[str, Any]) -> Any:
+    """The part of a task's committed outputs `ref` points at (`ref["key"]`)."""
+    value = committed_outputs(session, ref.call, stages)
+    for part in ref.path:
+        value = value[part]
+    return value
+
+
+def read_refs(session: StoreSession, value: Any, as_type: Any, blobs: Any) -> Any:
+    """`value` with its tables read as `as_type` and its blobs loaded (where a blob store is
+    configured)."""
+    value = map_tree(
+        value,
+        lambda ref: session.retrieve(ref, ref.stage, as_type),
+        lambda v: isinstance(v, TableRef),
+    )
+    if blobs is None:
+        return value
+    return map_tree(value, blobs.get, lambda v: isinstance(v, BlobRef))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DeclarationError
-from ..outputs import BlobRef, RawSql, Table, TableRef, normalize_name
+from ..outputs import RawSql, Table, normalize_name
 from ..tree import iter_tree, map_tree
 
 if TYPE_CHECKING:
@@ -256,24 +256,14 @@ class TaskRef:
         defaults to the one of an enclosing `with cfg:` block, else `tabledag.yaml`."""
         from ..config import Config, active
         from ..stores.base import arrow_table_type
-        from .stored_outputs import committed_outputs
+        from .stored_outputs import committed_value, read_refs
 
         config = config or active.current() or Config.load().get()
         if as_type is None:
             as_type = self.call.task.input_type or arrow_table_type()
         with config.store_object.session() as session:
-            value = committed_outputs(session, self.call, {})
-            for part in self.path:
-                value = value[part]
-            value = map_tree(
-                value,
-                lambda ref: session.retrieve(ref, ref.stage, as_type),
-                lambda v: isinstance(v, TableRef),
-            )
-        blobs = config.blob_store_object
-        if blobs is None:
-            return value
-        return map_tree(value, blobs.get, lambda v: isinstance(v, BlobRef))
+            value = committed_value(session, self, {})
+            return read_refs(session, value, as_type, config.blob_store_object)
 
 
 Task = TaskRef

@@ -14,7 +14,7 @@ from ..errors import DeclarationError, HookError
 from ..stores.base import CommittedStage, Lazy, Raw, StageRun
 from ..tree import map_tree
 from .execute import TaskWork, _user, collect_tables, read_inputs
-from .stored_outputs import committed_outputs
+from .stored_outputs import committed_value
 from .task import TaskRef
 
 if TYPE_CHECKING:
@@ -32,15 +32,12 @@ def task_queries(session: StoreSession, call: TaskCall) -> dict[str, exp.Query]:
             "SQL to show (declare it @materialize(lazy=True) to have the database build them)"
         )
     committed: dict[str, Any] = {}
-
-    def committed_value(ref: TaskRef) -> Any:
-        value = committed_outputs(session, ref.call, committed)
-        for part in ref.path:
-            value = value[part]
-        return value
-
     args, kwargs = (
-        map_tree(v, committed_value, lambda v: isinstance(v, TaskRef))
+        map_tree(
+            v,
+            lambda ref: committed_value(session, ref, committed),
+            lambda v: isinstance(v, TaskRef),
+        )
         for v in (call.args, call.kwargs)
     )
     run = StageRun(CommittedStage(call.stage.name))

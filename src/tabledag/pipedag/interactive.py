@@ -57,8 +57,9 @@ def materialize_table(
     return written
 
 
-def write(table: Table, config: Config, schema: Schema | str | None) -> str:
-    """`table` written as `schema.<its name>`; returns the schema's name."""
+def write(table: Table, config: Config, schema: Schema | str | None) -> tuple[str, str]:
+    """`table` written as `schema.<its name>` (an unnamed one gets a random name, as in
+    pipedag, so two do not collide); returns the schema and the table name."""
     if schema is None:
         raise DeclarationError(
             f"Table({table.name!r}).materialize(config, schema): outside a running flow, "
@@ -67,12 +68,10 @@ def write(table: Table, config: Config, schema: Schema | str | None) -> str:
     if table.name is None:
         table = table.with_name("debug_" + os.urandom(4).hex())
     schema_name = schema.get() if isinstance(schema, Schema) else str(schema)
-    store = config.store_object
-    with store.session() as session:
-        output = session.materialize(table, schema_name)
-        assert table.name is not None
-        session.create_table(schema_name, table.name, output)
-    return schema_name
+    assert table.name is not None
+    with config.store_object.session() as session:
+        session.create_table(schema_name, table, session.materialize(table, schema_name))
+    return schema_name, table.name
 
 
 def materialize_interactively(
@@ -81,12 +80,9 @@ def materialize_interactively(
     """What `Table.materialize(config, schema, return_as_type)` gives outside a flow: the
     written table as `return_as_type` (default: a SQLAlchemy alias, `.original` the table;
     a list of types gives a tuple)."""
-    if table.name is None:  # as pipedag: a random name (two unnamed tables do not collide)
-        table = table.with_name("debug_" + os.urandom(4).hex())
-    schema_name = write(table, config, schema)
-    assert table.name is not None
+    schema_name, name = write(table, config, schema)
     types = return_as_type if isinstance(return_as_type, list | tuple) else [return_as_type]
-    read = tuple(_read(config, schema_name, table.name, t) for t in types)
+    read = tuple(_read(config, schema_name, name, t) for t in types)
     return read if isinstance(return_as_type, list | tuple) else read[0]
 
 

@@ -347,9 +347,9 @@ class StoreSession(ABC):
         it dropped. (pipedag's `pipedag-manage delete-schemas`.)"""
         raise StoreError(f"{type(self.store).__name__} cannot delete its schemas")
 
-    def create_table(self, schema: str, name: str, output: Output) -> None:
-        """Write `output` as table `schema.name`, replacing one of that name, outside any
-        stage and its metadata: pipedag's interactive debugging (`materialize_table`)."""
+    def create_table(self, schema: str, table: Table, output: Output) -> None:
+        """Write `output` as table `schema.<table.name>`, replacing one of that name, outside
+        any stage and its metadata: pipedag's interactive debugging (`materialize_table`)."""
         raise StoreError(f"{type(self.store).__name__} cannot write tables outside its stages")
 
     # conversion and reading (hooks and results) ---------------------------------------------

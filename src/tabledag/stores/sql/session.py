@@ -504,22 +504,21 @@ class SQLSession(StoreSession):
     def delete_instance(self) -> list[str]:
         return upkeep.delete_instance(self)
 
-    def create_table(self, schema: str, name: str, output: Output) -> None:
+    def create_table(self, schema: str, table_: Table, output: Output) -> None:
         if self.physical.files or not self.physical.table_options:
             raise StoreError(
                 f"{self.store!r} keeps its tables outside the database: interactive "
                 "materialization needs a SQL database store"
             )
-        target = table(schema, name)
+        assert table_.name is not None
+        target = table(schema, table_.name)
         self._ensure_schema(schema, phase="debug")
-        self.execute(self.dialect.drop_table(target), phase="debug")
-        if isinstance(output, Eager):
-            source = f"__tabledag_debug_{abs(hash(target.sql()))}"
-            statements = self.dialect.load_arrow(target, output.data.schema, source)
-            self.execute(statements, phase="debug", arrow=(source, target, output.data))
+        self.physical.drop(self, schema, target, "debug")
+        if isinstance(output, Eager):  # written as a stage's table is, keys included
+            self.physical.create_from_arrow(self, schema, target, output.data, table_)
             return
-        query = Verbatim(this=output.sql) if isinstance(output, Raw) else output.build()
-        self.execute(self.dialect.create_table_as(target, query), phase="debug")
+        sql = output.sql if isinstance(output, Raw) else self.dialect.render(output.build())
+        self.physical.create_from_query(self, schema, target, sql, table_)
 
     def forget_schemas(self) -> None:
         """The schemas and metadata this session knew to exist are gone (dropped)."""
