@@ -76,3 +76,19 @@ def test_another_instance_feeds_a_sample(target: StoreTarget) -> None:
     result = flow.run(config=mini)
     assert result.successful, repr(result.exception)
     assert result.get(sampled["numbers"], as_type=pa.Table).num_rows == 2
+
+
+@input_stage_versions(input_type=pa.Table, pass_args=["limit"])
+def module_level_compare(now: dict[str, Any], before: dict[str, Any], limit: int = 0) -> None:
+    return None
+
+
+def test_a_stage_versions_task_pickles_as_itself() -> None:
+    import pickle
+
+    from tabledag.core.stage_versions import StageVersionsTask
+
+    for task in (module_level_compare, module_level_compare.with_name("other")):
+        back = pickle.loads(pickle.dumps(task))  # what the process and Dask engines send
+        assert isinstance(back, StageVersionsTask)
+        assert back.settings() == task.settings()

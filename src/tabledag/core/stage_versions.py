@@ -47,17 +47,12 @@ class StageVersionsTask(MaterializingTask):
         with GroupNode(self.name, ordering_barrier=True):
             return super().__call__(*args, **kwargs)
 
-    def with_name(self, name: str) -> MaterializingTask:
-        return StageVersionsTask(
-            self.fn,
-            name=name,
-            input_type=self.input_type,
-            lazy=self.lazy,
-            nout=self.nout,
-            pass_args=self.pass_args,
-            ordering_barrier=self.ordering_barrier,
-            cache=self.cache,
-        )
+    def settings(self) -> dict[str, Any]:
+        return {
+            **super().settings(),
+            "pass_args": self.pass_args,
+            "ordering_barrier": self.ordering_barrier,
+        }
 
     def call_arguments(
         self,

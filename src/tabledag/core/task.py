@@ -61,18 +61,21 @@ class MaterializingTask:
 
         return read_annotations(self.fn, self.name, self.input_type, self.lazy)
 
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments that make this task again from its function."""
+        return {
+            "name": self.name,
+            "input_type": self.input_type,
+            "version": self.version,
+            "lazy": self.lazy,
+            "nout": self.nout,
+            "cache": self.cache,
+            "allow_fresh_input": self.allow_fresh_input,
+        }
+
     def with_name(self, name: str) -> MaterializingTask:
         """The same task under another name (to call it twice in one stage)."""
-        return MaterializingTask(
-            self.fn,
-            name=name,
-            input_type=self.input_type,
-            version=self.version,
-            lazy=self.lazy,
-            nout=self.nout,
-            cache=self.cache,
-            allow_fresh_input=self.allow_fresh_input,
-        )
+        return type(self)(self.fn, **{**self.settings(), "name": name})
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         from .flow import current_flow, current_stage
@@ -100,27 +103,24 @@ class MaterializingTask:
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle by import path: the function (or the task decorating it) is found by its
         module and qualified name, and the task's settings travel with it."""
-        settings = {
-            "name": self.name,
-            "input_type": self.input_type,
-            "version": self.version,
-            "lazy": self.lazy,
-            "nout": self.nout,
-            "cache": self.cache,
-            "allow_fresh_input": self.allow_fresh_input,
-        }
-        return (_import_task, (self.fn.__module__, self.fn.__qualname__, settings))
+        kind = type(self)
+        return (_import_task, (self.fn.__module__, self.fn.__qualname__, self.settings(), kind))
 
 
-def _import_task(module: str, qualname: str, settings: dict[str, Any]) -> MaterializingTask:
+def _import_task(
+    module: str,
+    qualname: str,
+    settings: dict[str, Any],
+    kind: type[MaterializingTask] | None = None,
+) -> MaterializingTask:
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
     if isinstance(target, MaterializingTask):
-        if all(getattr(target, key) == value for key, value in settings.items()):
+        if target.settings() == settings:
             return target
         target = target.fn
-    return MaterializingTask(target, **settings)
+    return (kind or MaterializingTask)(target, **settings)
 
 
 def materialize(
