@@ -37,6 +37,16 @@ def config_options(fn: F) -> F:
     )(fn)
 
 
+def debugging(ctx: click.Context) -> bool:
+    """Whether `tabledag --debug` was given (the group keeps it in `ctx.obj`)."""
+    return bool(ctx.obj and ctx.obj.get("debug"))
+
+
+def state_counts(states: list[str]) -> str:
+    """`2 cache_valid, 1 completed`: how many tasks ended in each state."""
+    return ", ".join(f"{states.count(s)} {s.lower()}" for s in sorted(set(states)))
+
+
 def load_config(config_path: Path | None, instance: str | None) -> Config:
     from ..config import Config
 

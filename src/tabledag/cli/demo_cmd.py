@@ -20,10 +20,11 @@ def demo(ctx: click.Context, directory: str | None, url: str | None) -> int:
 
     from tabledag import create_basic_config
 
+    from .common import debugging
     from .demo import build_flow
     from .main import report_error
 
-    debug = bool(ctx.obj and ctx.obj.get("debug"))
+    debug = debugging(ctx)
     place = (
         contextlib.nullcontext(directory)
         if directory

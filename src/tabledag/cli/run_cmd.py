@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from .common import config_options, find_task, load_config, load_flow
+from .common import (
+    config_options,
+    debugging,
+    find_task,
+    load_config,
+    load_flow,
+    state_counts,
+)
 
 
 @click.command()
@@ -83,11 +90,11 @@ def run(
             progress=progress,
         )
     states = [s.name for s in result.states.values()]
-    counts = ", ".join(f"{states.count(s)} {s.lower()}" for s in sorted(set(states)))
+    counts = state_counts(states)
     outcome = "successful" if result.successful else "failed"
     click.echo(f"run {result.run_id} {outcome}: {counts or 'no tasks'}", err=True)
     if not result.successful:
         if result.exception is not None:
-            report_error(result.exception, debug=ctx.obj.get("debug", False) if ctx.obj else False)
+            report_error(result.exception, debug=debugging(ctx))
         return 1
     return 0

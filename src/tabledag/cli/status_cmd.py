@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import config_options, load_config, store_session
+from .common import config_options, load_config, state_counts, store_session
 
 
 def human_bytes(size: int | None) -> str:
@@ -47,7 +47,7 @@ def status(config_path: Path | None, instance: str | None) -> int:
     if records:
         run = RunDetails.of(records[0])
         states = [t.state for t in run.tasks]
-        counts = ", ".join(f"{states.count(s)} {s.lower()}" for s in sorted(set(states)))
+        counts = state_counts(states)
         outcome = "successful" if run.successful else "failed"
         click.echo(
             f"\nlast run {run.run_id[:12]} of flow {run.flow!r}: {outcome} in "
