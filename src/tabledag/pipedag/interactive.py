@@ -10,11 +10,10 @@ called on it, as in pipedag's `example_interactive`.
 from __future__ import annotations
 
 import os
-import warnings
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DeclarationError
-from ..outputs import Table, normalize_name
+from ..outputs import ExternalRef, Table, normalize_name
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -80,44 +79,14 @@ def materialize_interactively(
     """What `Table.materialize(config, schema, return_as_type)` gives outside a flow: the
     written table as `return_as_type` (default: a SQLAlchemy alias, `.original` the table;
     a list of types gives a tuple)."""
-    schema_name, name = write(table, config, schema)
-    types = return_as_type if isinstance(return_as_type, list | tuple) else [return_as_type]
-    read = tuple(_read(config, schema_name, name, t) for t in types)
-    return read if isinstance(return_as_type, list | tuple) else read[0]
-
-
-def _read(config: Config, schema: str, name: str, as_type: Any) -> Any:
     import sqlalchemy as sa
 
-    from .store import TableStoreView
-
-    engine = TableStoreView(config.store_object).engine
-    with warnings.catch_warnings():  # duckdb-engine warns that it reflects no indexes
-        warnings.simplefilter("ignore")
-        found = sa.Table(name, sa.MetaData(), schema=schema, autoload_with=engine)
-    if as_type is None or as_type is sa.Table:
-        return found.alias(name)
-    with engine.connect() as connection:
-        data = connection.execute(sa.select(found)).fetchall()
-        columns = [c.name for c in found.columns]
-    module = getattr(as_type, "__module__", "")
-    if module.startswith("pandas"):
-        import pandas as pd
-
-        return pd.DataFrame([tuple(r) for r in data], columns=columns)
-    if module.startswith("polars"):
-        import polars as pl
-
-        frame = pl.DataFrame([tuple(r) for r in data], schema=columns, orient="row")
-        return frame.lazy() if as_type is pl.LazyFrame else frame
-    if module.startswith("pyarrow"):
-        import pyarrow as pa
-
-        return pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in data])
-    raise DeclarationError(
-        f"Table({name!r}).materialize(return_as_type={as_type!r}): outside a flow it returns "
-        "sqlalchemy.Table, pandas, polars or pyarrow tables"
-    )
+    schema_name, name = write(table, config, schema)
+    types = return_as_type if isinstance(return_as_type, list | tuple) else [return_as_type]
+    written = ExternalRef("", name, "", schema_name)  # outside every stage: read where it is
+    with config.store_object.session() as session:  # through the hooks, as task inputs are
+        read = tuple(session.retrieve(written, "", t or sa.Table) for t in types)
+    return read if isinstance(return_as_type, list | tuple) else read[0]
 
 
 def _config(config_context: Config | None) -> Config:
