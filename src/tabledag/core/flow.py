@@ -188,6 +188,8 @@ class Stage(_Declaring):
             )
         self.materialization_details = materialization_details
         self.tasks: list[TaskCall] = []
+        self._by_arguments: dict[tuple[Any, Any], TaskCall] = {}
+        """(task, argument key) -> its first call here (`same_call`)."""
         self.position = -1
         self.flow: Flow | None = None
 
@@ -216,12 +218,7 @@ class Stage(_Declaring):
         """An earlier call of `task` in this stage with equal arguments (same upstream outputs,
         equal plain values), which a repeated call stands for, as in pipedag."""
         wanted = _argument_key((args, kwargs))
-        if wanted is None:
-            return None
-        for call in self.tasks:
-            if call.task is task and _argument_key((call.args, call.kwargs)) == wanted:
-                return call
-        return None
+        return None if wanted is None else self._by_arguments.get((task, wanted))
 
     def free_name(self, task: MaterializingTask) -> str:
         """`task.name`, or for a further call of the same task `name_2`, `name_3`, ..."""
@@ -241,6 +238,9 @@ class Stage(_Declaring):
                 "@materialize(name=...)"
             )
         self.tasks.append(call)
+        key = _argument_key((call.args, call.kwargs))
+        if key is not None:
+            self._by_arguments.setdefault((call.task, key), call)
         if self.flow is not None:
             self.flow.groups.declare_task(call)
 
@@ -287,6 +287,8 @@ def _argument_key(value: Any) -> Any:
         raise TypeError
 
     try:
-        return key(value)
+        found = key(value)
+        hash(found)  # (a path part that cannot be a dict key is never taken as equal)
     except TypeError:
         return None
+    return found
