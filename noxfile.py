@@ -72,6 +72,9 @@ def pipedag_examples(session: nox.Session) -> None:
         *session.posargs,
         env={"TABLEDAG_REQUIRE_LIBRARIES": "pipedag"},
     )
+    # pipedag's SQLAlchemy surface on DuckDB (duckdb-engine), and colspec checks run in the
+    # database (pydiverse.transform 0.7 beside colspec), which only this venv has
+    session.run("pytest", "tests/test_pipedag_interactive.py", "tests/test_colspec_in_database.py")
 
 
 @nox.session

@@ -306,3 +306,13 @@ def from_nested(nested: list[dict[str, Any]]) -> pa.Table:
 # -- 14.10: limit ---------------------------------------------------------------------------------
 
 LIMIT_TYPES = {"sqlglot": exp.Table, "str": str, "sqlalchemy": sa.Table}
+
+
+@materialize(lazy=True, input_type=sa.Table)
+def float_casts(t: Any) -> Any:
+    """SQLAlchemy compiles `Float(p)` as `FLOAT(p)`, which sqlglot reads as DOUBLE(p)."""
+    return sa.select(
+        t.c.id,
+        sa.cast(t.c.id, sa.Float(53)).label("wide"),
+        sa.cast(t.c.id, sa.Float(10)).label("narrow"),
+    )

@@ -7,6 +7,7 @@ step of .ci/run) and skip elsewhere.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 from typing import Any
@@ -14,7 +15,16 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from tabledag import Config, FinalTaskState, Flow, HookError, Stage, TaskFailedError, materialize
+from tabledag import (
+    Config,
+    DuplicateNameError,
+    FinalTaskState,
+    Flow,
+    HookError,
+    Stage,
+    TaskFailedError,
+    materialize,
+)
 
 from . import tasks
 from .conftest import StoreTarget, required
@@ -234,10 +244,20 @@ def pdt_aliased(t: Any) -> Any:
 
 @materialize(input_type=Polars)
 def pdt_passthrough(t: Any) -> Any:
-    return t >> filter(t.id >= 1)  # unaliased: named after the task, not after its input
+    return t >> filter(t.id >= 1)  # unaliased: named after the task (or, as pipedag, its input)
 
 
-def test_a_pdt_alias_names_the_table(config: Config) -> None:
+@materialize(lazy=True, input_type=SqlAlchemy)
+def pdt_second_filter(t: Any) -> Any:
+    return t >> filter(t.id >= 3)
+
+
+@pytest.mark.parametrize(("carried", "plain_name"), [(False, "pdt_passthrough"), (True, "src")])
+def test_a_pdt_alias_names_the_table(config: Config, carried: bool, plain_name: str) -> None:
+    """An alias names a pdt output; an unaliased one is named after its task, or, with
+    `carried_table_names` (pipedag's `auto_table` listing `pydiverse.transform.Table`),
+    after the table it derives from, as pipedag names it."""
+    config = dataclasses.replace(config, carried_table_names=carried)
     with Flow("alias") as flow:
         with Stage("src"):
             source = tasks.src()
@@ -247,8 +267,24 @@ def test_a_pdt_alias_names_the_table(config: Config) -> None:
     result = flow.run(config=config)
     assert result.successful, repr(result.exception)
     assert result.outputs[aliased.call].name == "named_by_alias"
-    assert result.outputs[plain.call].name == "pdt_passthrough"
+    assert result.outputs[plain.call].name == plain_name
     assert [r["id"] for r in rows(result.get(aliased, as_type=pa.Table))] == [2, 3]
+
+
+def test_two_bare_pdt_outputs_carrying_one_name_in_a_stage_collide(config: Config) -> None:
+    config = dataclasses.replace(config, carried_table_names=True)
+    with Flow("collide") as flow:
+        with Stage("src"):
+            source = tasks.src()
+        with Stage("out"):
+            pdt_passthrough(source)
+            pdt_second_filter(source)
+    result = flow.run(config=config)
+    assert not result.successful
+    errors = [result.exception, result.exception.__cause__]
+    assert any(isinstance(e, DuplicateNameError) for e in errors), repr(errors)
+    text = " ".join(str(e) for e in errors)
+    assert "'src'" in text and "Table(obj, name=...)" in text, text
 
 
 @materialize(lazy=True, input_type=SqlAlchemy)

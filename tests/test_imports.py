@@ -28,6 +28,7 @@ PUBLIC_NAMES = {
     "materialize_table",
     "input_stage_versions",
     "AutoVersionError",
+    "DebugTaintedError",
     "PlainProgress",
     "ArrowTableStore",
     "CanMatResult",

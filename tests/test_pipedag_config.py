@@ -103,10 +103,37 @@ def test_ignored_pipedag_keys_warn_once_and_name_themselves(tmp_path: Path) -> N
     with pytest.warns(IgnoredConfigWarning) as caught:
         config.get("full")
     message = str(caught[0].message)
-    for key in ("network_interface", "auto_table", "lock_manager", "table_store.hook_args"):
+    for key in ("network_interface", "lock_manager", "sql.cleanup_annotation_action_on_success"):
         assert key in message
+    assert "auto_table" not in message  # read: it sets carried_table_names
     assert "table_store.args.print_materialize" in message
     assert len([w for w in caught if w.category is IgnoredConfigWarning]) == 1
+
+
+def test_auto_table_and_hook_args_set_what_pipedag_does_with_them(tmp_path: Path) -> None:
+    layout = _layout(f"duckdb:///{tmp_path}/x.duckdb")
+    plain = _quiet_get(PipedagConfig(layout), "full")
+    assert plain.carried_table_names is False and plain.keep_validation_subqueries is False
+    setup = layout["technical_setups"]["default"]
+    setup["auto_table"] = ["pandas.DataFrame", "pydiverse.transform.Table"]
+    setup["table_store"]["hook_args"] = {
+        "sql": {"cleanup_annotation_action_intermediate_state": False},
+        "pandas": {"dtype_backend": "arrow"},
+    }
+    pipedag_like = _quiet_get(PipedagConfig(layout), "full")
+    assert pipedag_like.carried_table_names is True
+    assert pipedag_like.keep_validation_subqueries is True
+    assert "hook_args" not in pipedag_like.table_store
+    setup["table_store"]["hook_args"] = {"sql": {"cleanup_annotation_action_intermediat": 1}}
+    with pytest.raises(ConfigError, match=r"hook_args.sql`: 'cleanup_annotation_action_inter"):
+        _quiet_get(PipedagConfig(layout), "full")
+    setup["table_store"]["hook_args"] = {"arrow": {"x": 1}}
+    with pytest.raises(ConfigError, match="unknown hook in `hook_args`: 'arrow'"):
+        _quiet_get(PipedagConfig(layout), "full")
+    setup["table_store"].pop("hook_args")
+    setup["auto_table"] = "pydiverse.transform.Table"
+    with pytest.raises(ConfigError, match="`auto_table` must be a list of type paths"):
+        _quiet_get(PipedagConfig(layout), "full")
 
 
 def test_unknown_keys_are_errors_naming_the_key(tmp_path: Path) -> None:

@@ -517,6 +517,23 @@ def test_sqlalchemy_percent_in_names_and_operators(config: Config) -> None:
     result.close()
 
 
+def test_sqlalchemy_float_casts_with_a_precision_run(config: Config) -> None:
+    """`sa.Float(53)` (pydiverse.transform's Float64) compiles as `FLOAT(53)`; sqlglot read it
+    as `DOUBLE(53)`, which DuckDB refused. It is DOUBLE (and `FLOAT(10)` REAL) everywhere."""
+    with Flow("f") as flow:
+        with Stage("raw"):
+            source = rt.five_rows()
+        with Stage("model"):
+            out = rt.float_casts(source)
+    result = flow.run(config=config)
+    assert result.successful, result.exception
+    data = result.get(out, as_type=pa.Table)
+    assert data.schema.field("wide").type == pa.float64()
+    assert data.schema.field("narrow").type in (pa.float32(), pa.float64())
+    assert sorted(data.column("wide").to_pylist()) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    result.close()
+
+
 # -- 13.13 references inside containers -----------------------------------------------------------
 
 

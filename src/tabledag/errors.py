@@ -4,6 +4,7 @@
 * TabledagError
   + DeclarationError (ValueError)    the flow as written cannot run: fix the code that builds it
     - DuplicateNameError             two tables or tasks share a name in one stage
+    - DebugTaintedError              a task materialized one table twice (debugging)
   + ConfigError (ValueError)         tabledag.yaml or a config argument is wrong
   + HookError (TypeError)            no table hook can write or read an object of this type
   + TaskFailedError                  a task raised or returned something unusable (wraps the cause)
@@ -16,7 +17,10 @@
 ```
 
 Leaves also subclass the builtin a caller would naturally catch (the ibis habit). An error
-raised because of a driver error keeps it as `__cause__`.
+raised because of a driver error keeps it as `__cause__`; where SQLAlchemy is installed, a
+`StoreError` for a statement the database refused is also the `sqlalchemy.exc` class of its
+PEP 249 category (`ProgrammingError`, `IntegrityError`...), which pipedag code catches
+(`tabledag.stores.sql.statement_errors`).
 """
 
 from __future__ import annotations
@@ -45,6 +49,11 @@ class TableOptionsError(DeclarationError):
 
 class AutoVersionError(DeclarationError):
     """A task with `version=AUTO_VERSION` could not be traced on placeholder inputs."""
+
+
+class DebugTaintedError(DeclarationError):
+    """A task materialized one table twice (`Table(...).materialize()`, pipedag's
+    interactive debugging): it ran, but its cache key cannot stand for what it wrote."""
 
 
 class HookError(TabledagError, TypeError):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import FrozenInstanceError, dataclass, replace
 from typing import Any
 
 from .errors import DeclarationError
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Table:
     """A table output of a task.
 
@@ -38,6 +38,9 @@ class Table:
             store's `default_materialization_details`.
 
     All of these are part of the output's cache key: changing one writes the table again.
+    Only `obj` can be assigned after construction (pipedag's `tbl.obj = ...` before a second
+    `materialize()`); the other fields are fixed: `with_name` / `dataclasses.replace` give
+    an altered copy.
     """
 
     obj: Any = None
@@ -89,6 +92,15 @@ class Table:
                 f"table {self.name!r}: materialization_details names an option set of the "
                 f"store's config (a string), got {details!r}"
             )
+        object.__setattr__(self, "_built", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name != "obj" and self.__dict__.get("_built"):
+            raise FrozenInstanceError(
+                f"cannot assign to field {name!r} of a Table (only `obj` can be assigned); "
+                f"use table.with_name(...) or dataclasses.replace(table, {name}=...)"
+            )
+        object.__setattr__(self, name, value)
 
     def with_name(self, name: str) -> Table:
         """The same output under another name."""

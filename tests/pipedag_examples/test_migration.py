@@ -47,18 +47,6 @@ _STAGE_LAYOUT = (
     "`.original`): tabledag's stage schemas hold views over key-named tables in <stage>__data"
 )
 MISSING: dict[str, str] = {
-    "example_interactive/failing_flow_after_successful_debugging.py": (
-        "a table materialized twice in one task switches pipedag to debug mode (and its SQL "
-        "error is SQLAlchemy's ProgrammingError, which the task catches)"
-    ),
-    "example_postgres/run_pipeline.py": (
-        "a colspec-annotated lazy task keeps its unfiltered query as `_raw_<name>` and writes "
-        "only valid rows (tabledag checks the query's table as written)"
-    ),
-    "example_postgres/realistic_pipeline.py": (
-        "pipedag names an unaliased pydiverse.transform output after its input table "
-        "(auto_table); tabledag after its task, so two tasks filtering one input do not collide"
-    ),
     "example_postgres/realistic_pipeline_sqa_instances.py": _STAGE_LAYOUT,
     "example_postgres/realistic_pipeline_sqa_instances_date.py": _STAGE_LAYOUT,
 }
@@ -118,11 +106,16 @@ def databases_with(suffix: str) -> list[str]:
     return sorted(name for (name,) in rows)
 
 
-_AUTO_SUFFIX = re.compile(r"_[0-9a-z]{6,8}_\d{4}$")
+_AUTO_SUFFIX = re.compile(
+    r"_[0-9a-z]{6,8}_\d{4}$|(?<=^_t_)[0-9a-z]{6}$|(?<=__primary_key_)[0-9a-z]{6}$"
+)
 """Generated table names: pipedag writes `name%%` as `name_<6 characters of its task cache
 key>_<counter>` and calls an unnamed output `<task>_<key>_<counter>`; tabledag writes
-`name_<hash of the task>_<counter>` and calls an unnamed output after its task. Tables are
-compared by what precedes the generated part (and by contents where several share it)."""
+`name_<hash of the task>_<counter>` and calls an unnamed output after its task. The tables of
+a colspec check run in the database are `_t_<6 characters>` and
+`_raw_<name>__primary_key_<6 characters>`: random on pipedag, a hash of their query on
+tabledag. Tables are compared by what precedes the generated part (and by contents where
+several share it); so are columns, which pydiverse.transform's joins name after a table."""
 
 
 def stage_tables(database: str) -> dict[tuple[str, str], list[list[Any]]]:
@@ -138,7 +131,7 @@ def stage_tables(database: str) -> dict[tuple[str, str], list[list[Any]]]:
             contents: dict[tuple[str, str], list[list[Any]]] = {}
             for schema, table in sorted(names):
                 cursor.execute(f'SELECT * FROM "{schema}"."{table}"')
-                columns = tuple(d.name for d in cursor.description)
+                columns = tuple(_AUTO_SUFFIX.sub("", d.name) for d in cursor.description)
                 rows = sorted((_comparable(r) for r in cursor.fetchall()), key=repr)
                 stem = (schema, _AUTO_SUFFIX.sub("", table))
                 contents.setdefault(stem, []).append([columns, *rows])

@@ -74,6 +74,9 @@ INSTANCE_KEYS = (
     "lock_timeout",
     "orchestration",
     "validation",
+    "keep_validation_subqueries",
+    "carried_table_names",
+    "auto_table",
     "cache_validation",
     "attrs",
     "technical_setup",
@@ -97,6 +100,14 @@ class Config:
         or a short name (`threads`, `processes`, `dask`); default sequential.
     `validation`: what a table failing its task's dataframely / colspec annotation does:
         `fail` (default: the task fails), `warn` (logged, the task goes on) or `off`.
+    `keep_validation_subqueries`: a colspec check the database runs (on a query output)
+        writes its subqueries as tables of the stage (`_t_<hash>`,
+        `_raw_<name>__primary_key_<hash>`) instead of inlining them: for debugging, and
+        pipedag's `hook_args: {sql: {cleanup_annotation_action_intermediate_state: false}}`.
+    `carried_table_names`: a pydiverse.transform table returned bare is named after the table
+        it carries (its input's name, unless aliased), as pipedag names it when its
+        `auto_table` lists `pydiverse.transform.Table` (which sets this); default: after the
+        task. Two such outputs of one stage from one input then collide: alias one.
     `attrs`: free-form values for the user's own code; tabledag does not read them.
     `name`: the config file's `name` (`{name}` in URLs).
     `cache_validation`: pipedag's `{mode: normal, disable_cache_function: ..., ...}`: the
@@ -113,6 +124,8 @@ class Config:
     orchestration: Any = None
     attrs: dict[str, Any] = field(default_factory=dict)
     validation: str = "fail"
+    keep_validation_subqueries: bool = False
+    carried_table_names: bool = False
     name: str | None = None
     cache_validation: dict[str, Any] = field(default_factory=dict)
     blob_store: dict[str, Any] | None = None
@@ -122,6 +135,9 @@ class Config:
         where = f"the config of instance {self.instance_id!r}"
         _check_settings(self.fail_fast, self.lock_timeout, self.attrs, where)
         _check_validation(self.validation, where)
+        for flag in ("keep_validation_subqueries", "carried_table_names"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"{where}: `{flag}` must be true or false")
         if self.orchestration is not None:
             from ..engines import engine_from_spec
 
@@ -284,6 +300,11 @@ class ConfigFile:
         if not isinstance(store, dict) or "class" not in store:
             raise ConfigError(f"{where} needs `table_store: {{class: ..., args: ...}}`")
         settings = {k: merged[k] for k in _CONFIG_SETTINGS if k in merged}
+        store = {k: v for k, v in store.items() if k != "hook_args"}
+        if _hook_args(merged["table_store"].get("hook_args"), where):
+            settings.setdefault("keep_validation_subqueries", True)
+        if _names_pdt_tables(merged.get("auto_table"), where):
+            settings.setdefault("carried_table_names", True)
         settings.setdefault("attrs", {})
         _check_settings(
             settings.get("fail_fast", False), settings.get("lock_timeout"), settings["attrs"], where
@@ -310,11 +331,50 @@ _CONFIG_SETTINGS = (
     "orchestration",
     "attrs",
     "validation",
+    "keep_validation_subqueries",
+    "carried_table_names",
     "cache_validation",
     "blob_store",
     "visualization",
 )
 """Instance keys that become `Config` fields of the same name."""
+
+
+def _names_pdt_tables(auto_table: Any, where: str) -> bool:
+    """pipedag's `auto_table`: every type a task returns is a table in tabledag already, but
+    pipedag names a bare pydiverse.transform table after the table it carries (its input's
+    name, unless aliased) when `auto_table` lists it; so does tabledag then."""
+    if auto_table is None:
+        return False
+    if not isinstance(auto_table, list | tuple) or not all(isinstance(t, str) for t in auto_table):
+        raise ConfigError(f"{where}: `auto_table` must be a list of type paths")
+    return any(path.startswith("pydiverse.transform") for path in auto_table)
+
+
+_SQL_HOOK_ARGS = ("cleanup_annotation_action_intermediate_state",)
+
+
+def _hook_args(hook_args: Any, where: str) -> bool:
+    """pipedag's `table_store.hook_args` (what `IGNORED` leaves): whether the subqueries of
+    a colspec check run in the database are kept as tables of the stage
+    (`sql: {cleanup_annotation_action_intermediate_state: false}`)."""
+    if not hook_args:
+        return False
+    if not isinstance(hook_args, dict):
+        raise ConfigError(f"{where}: `table_store.hook_args` must be a mapping")
+    used = {k: v for k, v in hook_args.items() if v}
+    _reject_unknown(used, ("sql",), f"{where}: unknown hook in `hook_args`:")
+    sql = hook_args.get("sql") or {}
+    if not isinstance(sql, dict):
+        raise ConfigError(f"{where}: `table_store.hook_args.sql` must be a mapping")
+    _reject_unknown(sql, _SQL_HOOK_ARGS, f"{where}: unknown key in `table_store.hook_args.sql`:")
+    cleanup = sql.get("cleanup_annotation_action_intermediate_state", True)
+    if not isinstance(cleanup, bool):
+        raise ConfigError(
+            f"{where}: `hook_args.sql.cleanup_annotation_action_intermediate_state` must be "
+            f"true or false, not {cleanup!r}"
+        )
+    return not cleanup
 
 
 def _username() -> str:

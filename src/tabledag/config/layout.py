@@ -40,7 +40,6 @@ TOP_LEVEL_KEYS = (
 
 IGNORED: dict[str, str] = {
     "network_interface": "tabledag runs no context server: the runner keeps the run's state",
-    "auto_table": "every frame, query and SQL type a task returns is a table already",
     "auto_blob": "return `Blob(obj, name)` to store an object as a blob",
     "disable_kroki": "graphs are drawn locally (`flow.visualize()`), never sent to a service",
     "kroki_url": "graphs are drawn locally (`flow.visualize()`), never sent to a service",
@@ -48,7 +47,15 @@ IGNORED: dict[str, str] = {
     "stage_commit_technique": "each dialect commits a stage in its one atomic way",
     "lock_manager": "each store takes the lock its database offers (advisory locks, app "
     "locks, a file lock for DuckDB files)",
-    "table_store.hook_args": "tabledag's SQL hooks leave no annotations to clean up",
+    "table_store.hook_args.sql.cleanup_annotation_action_on_success": "a query filtered "
+    "by its colspec annotation keeps its unfiltered rows as `_raw_<name>`, as pipedag's default",
+    "table_store.hook_args.sql.fault_tolerant_annotation_action": "use `validation: warn`",
+    "table_store.hook_args.polars.fault_tolerant_annotation_action": "use `validation: warn`",
+    "table_store.hook_args.sql.disable_materialize_annotation_action": "use `validation: off`",
+    "table_store.hook_args.polars.disable_materialize_annotation_action": "use `validation: off`",
+    "table_store.hook_args.sql.disable_retrieve_annotation_action": "use `validation: off`",
+    "table_store.hook_args.polars.disable_retrieve_annotation_action": "use `validation: off`",
+    "table_store.hook_args.pandas": "pandas tables arrive with the types Arrow gives them",
     "table_store.args.print_materialize": "use `print_sql: true` to see what runs",
 }
 """Key (dotted below the instance) -> why tabledag needs no such setting."""

@@ -34,11 +34,13 @@ from ..stores.base import Eager, Stored, TaskRecord
 from ..tree import iter_tree, map_tree
 from . import imperative
 from .auto_version import AUTO_VERSION, traced_version
+from .filtered_write import FilteredWrite
 from .fresh import CacheValidationMode, FreshInputError, Freshness, cache_value
 from .result import FinalTaskState
 from .stage_versions import StageVersionsTask
 
 if TYPE_CHECKING:
+    from ..hooks.base import TableHook
     from ..stores.base import StageRun, StoreSession, TableStore
     from .task import MaterializingTask
 
@@ -57,6 +59,9 @@ class TaskWork:
     run: StageRun
     """The stage's run as the driver knew it when the task started (read only here)."""
     validation: str = "fail"
+    keep_validation_subqueries: bool = False
+    carried_table_names: bool = False
+    """A bare output takes the name its object carries (`TableHook.carried_name`)."""
     """What a failed annotation check does: `fail`, `warn` or `off` (the config's setting)."""
     materialization_details: str | None = None
     """The stage's option set, for tables that name none."""
@@ -159,10 +164,16 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
     writer = imperative.Imperative(session, work, write_key, force)
     with imperative.writing(writer):  # Table(...).materialize() inside the task
         returned = _user(task.fn, *args, **kwargs)
-    pending: dict[str, Any] = {}
+    writer.check_untainted()
+    pending: dict[int, Any] = {}
     if plan is not None:
         returned, pending = _user(
-            plan.outputs, returned, stage=work.stage, mode=work.validation, where=work.describe()
+            plan.outputs,
+            returned,
+            stage=work.stage,
+            mode=work.validation,
+            where=work.describe(),
+            name_of=lambda value: bare_name(session.store, work, value),
         )
     structure, tables = collect_tables(session.store, work, returned, writer.known)
     structure = _store_blobs(work, structure, write_key if version is not None else None)
@@ -174,15 +185,24 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         if written.record.sql is not None:
             outcome.queries[written.ref.name] = written.record.sql
     by_table: dict[int, TableRef] = {}
+    filtered = FilteredWrite(session, run, work, write_key, force)
+    to_check: list[tuple[Any, TableRef]] = []  # queries: checked as the database wrote them
     for table in tables:
         assert table.name is not None
         run.claim(table.name, work.name)  # the driver claims again when it merges
         stored_as = table
         if table.materialization_details is None and work.materialization_details is not None:
             stored_as = replace(table, materialization_details=work.materialization_details)
+        kind = pending.get(id(table.obj))
         try:
             output = _user(session.materialize, stored_as, work.stage)
-            written = session.write(run, stored_as, output, write_key, force)
+            if kind is not None and filtered.applies(kind, output):
+                assert plan is not None
+                written = _user(filtered.write, plan, kind, stored_as)
+            else:
+                written = session.write(run, stored_as, output, write_key, force)
+                if kind is not None and not written.hit:
+                    to_check.append((kind, written.ref))
         except Exception as error:
             _note_table(error, table.name)
             raise
@@ -190,19 +210,19 @@ def _execute(session: StoreSession, work: TaskWork) -> TaskOutcome:
         by_table[id(table)] = written.ref
         if written.record.sql is not None and not isinstance(output, Eager):
             outcome.queries[table.name] = written.record.sql
-    if plan is not None and pending:  # queries: checked as the database wrote them
-        new = {s.ref.name: s.ref for s in outcome.stored if not s.hit}
+    outcome.stored.extend(filtered.stored)
+    if plan is not None and to_check:
         _user(
             plan.check_written,
-            pending,
-            new,
+            to_check,
             retrieve=retrieve,
             mode=work.validation,
             where=work.describe(),
         )
     outcome.outputs = map_tree(structure, lambda t: by_table[id(t)], _is_table)
     returned_refs = set(values.table_refs(outcome.outputs))
-    also = [s.ref for s in writer.written if s.ref not in returned_refs]
+    written_besides = [*writer.written, *filtered.stored]
+    also = [s.ref for s in written_besides if s.ref not in returned_refs]
     recorded = imperative.recorded(outcome.outputs, also, cache)
     outcome.record = TaskRecord(work.name, task_key, values.dumps(recorded), inputs)
     if task.lazy and outcome.stored and all(s.hit for s in outcome.stored):
@@ -332,6 +352,20 @@ def _blobs_kept(work: TaskWork, recorded: Any) -> bool:
     return not refs or (work.blobs is not None and all(work.blobs.exists(r) for r in refs))
 
 
+def bare_name(store: TableStore, work: TaskWork, value: Any) -> str | None:
+    """The name an object a task returned bare gets from itself (a pdt alias; with
+    `carried_table_names` any name it carries); None: it is named after the task."""
+    try:
+        hook = store.hook_for_materialize(type(value))
+    except HookError:
+        return None
+    return _name_from(hook, work, value)
+
+
+def _name_from(hook: type[TableHook[Any]], work: TaskWork, value: Any) -> str | None:
+    return hook.carried_name(value) if work.carried_table_names else hook.auto_name(value)
+
+
 def _is_table(value: Any) -> bool:
     return isinstance(value, Table)
 
@@ -385,14 +419,17 @@ def collect_tables(
                 f"{type(value).__qualname__} at {_path(path)}, which no table hook can store. "
                 f"{error}. Return a supported table type, or a plain JSON value"
             ) from None
-        return visit(Table(value, name=hook.auto_name(value)), path)
+        return visit(Table(value, name=_name_from(hook, work, value)), path)
 
     structure = visit(returned, ())
     names: set[str] = set()
     for table in tables:
         assert table.name is not None
         if table.name in names:
-            raise DuplicateNameError(f"task {work.name!r} returned two tables named {table.name!r}")
+            raise DuplicateNameError(
+                f"task {work.name!r} returned two tables named {table.name!r}: name one with "
+                "Table(obj, name=...), or end the name in '%%' for a unique suffix"
+            )
         names.add(table.name)
     return structure, tables
 

@@ -11,17 +11,20 @@ again.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DuplicateNameError
+from ..errors import DebugTaintedError
 from ..outputs import Table, TableRef, imperative_writer
 
 if TYPE_CHECKING:
     from ..cache.keys import Key
     from ..stores.base import Stored, StoreSession
     from .execute import TaskWork
+
+logger = logging.getLogger("tabledag.run")
 
 ALSO = "tabledag:also"
 VALUE = "tabledag:value"
@@ -40,21 +43,30 @@ class Imperative:
     by_id: dict[int, TableRef] = field(default_factory=dict)
     _keep: list[Any] = field(default_factory=list)
     """The objects handed back, alive, so that their ids stay theirs."""
+    tainted: list[str] = field(default_factory=list)
+    """Tables materialized a second time (pipedag's "debug mode"): the task fails at its end."""
+    _names: dict[int, str] = field(default_factory=dict)
+    """id of a `Table` materialized -> the name it was written under (kept alive in `_keep`)."""
 
     def __call__(self, table: Table, as_type: Any = None) -> Any:
         from .execute import _note_table, unique_name
 
         work, run = self.work, self.work.run
-        name = table.name
+        name = self._names.get(id(table), table.name)
         if name is None:
             taken = {s.ref.name for s in self.written}
             name = work.name if work.name not in taken else f"{work.name}_{len(self.written)}"
         elif name.endswith("%%"):
             name = unique_name(name[:-2], work.name, len(self.written))
         if any(s.ref.name == name for s in self.written):
-            raise DuplicateNameError(
-                f"{work.describe()} materialized two tables named {name!r}; name each one"
+            logger.warning(
+                "%s materialized table %r a second time: written again for interactive "
+                "debugging; the task fails when it returns",
+                work.describe(),
+                name,
             )
+            self.tainted.append(name)
+        original = table
         table = replace(table, name=name)
         if table.materialization_details is None and work.materialization_details is not None:
             table = replace(table, materialization_details=work.materialization_details)
@@ -66,6 +78,8 @@ class Imperative:
             _note_table(error, name)
             raise
         self.written.append(stored)
+        self._names[id(original)] = name
+        self._keep.append(original)
         wanted = as_type if as_type is not None else work.task.input_type
         value = (
             stored.ref if wanted is None else self.session.retrieve(stored.ref, work.stage, wanted)
@@ -77,6 +91,17 @@ class Imperative:
     def known(self, value: Any) -> TableRef | None:
         """The table an object this writer handed back stands for."""
         return self.by_id.get(id(value))
+
+    def check_untainted(self) -> None:
+        """After the task returned: a table it materialized twice fails it (as in pipedag,
+        whose cache cannot stand for what such a task wrote)."""
+        if self.tainted:
+            names = ", ".join(repr(n) for n in dict.fromkeys(self.tainted))
+            raise DebugTaintedError(
+                f"{self.work.describe()} has been tainted by interactive debugging: it "
+                f"materialized {names} more than once, so its cache key cannot stand for "
+                "what it wrote. Aborting: keep one materialize() call per table"
+            )
 
 
 @contextlib.contextmanager

@@ -79,6 +79,8 @@ def run_flow(
     runner.progress = progress
     runner.freshness = freshness
     runner.validation = str(getattr(config, "validation", "fail"))
+    runner.keep_validation_subqueries = bool(getattr(config, "keep_validation_subqueries", False))
+    runner.carried_table_names = bool(getattr(config, "carried_table_names", False))
     instance = str(getattr(config, "instance_id", ""))
     runner.log = RunLog(os.urandom(16).hex(), flow.name, instance, type(chosen).__name__)
     runner.result.run_id = runner.log.run_id
@@ -184,6 +186,8 @@ class _Runner:
         """What merged tasks wrote, until their end event shows it (with `progress` only)."""
         self.log: RunLog | None = None
         self.validation = "fail"
+        self.keep_validation_subqueries = False
+        self.carried_table_names = False
         """What a failed annotation check does (the config's `validation`)."""
         chosen = self.selection.includes
         self.stages = [s for s in flow.stages if any(chosen(c) for c in s.tasks)]
@@ -280,6 +284,8 @@ class _Runner:
                 self.force,
                 run if self.executor.inline else _snapshot(run),
                 validation=self.validation,
+                keep_validation_subqueries=self.keep_validation_subqueries,
+                carried_table_names=self.carried_table_names,
                 materialization_details=call.stage.materialization_details,
                 freshness=self.freshness,
                 blobs=self.result.config.blob_store_object,

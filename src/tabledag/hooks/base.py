@@ -16,11 +16,13 @@ import enum
 import hashlib
 import importlib.util
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from ..stores.base import Capability, Lazy, Raw
 
 if TYPE_CHECKING:
+    from sqlglot import exp
+
     from ..outputs import Table, TableRef
     from ..stores.base import Output, StoreSession
 
@@ -90,6 +92,12 @@ class TableHook(Generic[StoreT]):
         return None
 
     @classmethod
+    def carried_name(cls, obj: Any) -> str | None:
+        """The name an object returned bare carries even unaliased (a pydiverse.transform
+        table: its input's), used where the config asks for it (`carried_table_names`)."""
+        return cls.auto_name(obj)
+
+    @classmethod
     def plan_fingerprint(cls, obj: Any) -> str | None:
         """A stable text of the plan a lazy object holds (no data), for `AUTO_VERSION`; None
         where the type has no plan (a collected frame)."""
@@ -139,3 +147,22 @@ def text_fingerprint(kind: str, store: StoreSession, text: str) -> str:
     dialect = getattr(store.sqlglot_dialect, "__name__", str(store.sqlglot_dialect))
     digest = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
     return f"{kind}-{dialect}-{digest}"
+
+
+def parse_compiled(sql: str, read: str) -> exp.Query:
+    """A SELECT that SQLAlchemy (or a library over it, pydiverse.transform) compiled, as a
+    tree. `FLOAT(p)` is SQL's spelling of a float of p bits, which sqlglot reads as a
+    DOUBLE with a parameter that most databases refuse (DuckDB: "DOUBLE does not take
+    type parameters"): it becomes REAL (p <= 24) or DOUBLE, as the standard says."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read=read)
+    floats = (exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
+    for data_type in tree.find_all(exp.DataType):
+        params = data_type.expressions
+        if data_type.this in floats and len(params) == 1 and params[0].this.is_int:
+            bits = int(params[0].this.name)
+            data_type.set("this", floats[1] if bits <= 24 else floats[0])
+            data_type.set("expressions", [])
+    return cast("exp.Query", tree)

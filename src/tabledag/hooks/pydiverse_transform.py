@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import HookError
 from ..stores.base import Capability, Lazy, TableStore
-from .base import CanMatResult, CanRetResult, TableHook, installed, text_fingerprint, type_is
+from .base import (
+    CanMatResult,
+    CanRetResult,
+    TableHook,
+    installed,
+    parse_compiled,
+    text_fingerprint,
+    type_is,
+)
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -72,12 +80,17 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
 
     @classmethod
     def auto_name(cls, obj: Any) -> str | None:
-        """`>> pdt.alias("name")` as the last verb names the table (pipedag names it after
-        the table's name in any case, which for an unaliased result is an input's name)."""
+        """`>> pdt.alias("name")` as the last verb names the table."""
         ast = getattr(obj, "_ast", None)
-        name = getattr(ast, "name", None)
         aliased = type(ast).__name__ == "Alias"
-        return name if aliased and isinstance(name, str) and name else None
+        return cls.carried_name(obj) if aliased else None
+
+    @classmethod
+    def carried_name(cls, obj: Any) -> str | None:
+        """The table's own name: its alias, else the name of the table it derives from (an
+        input's logical name), which pipedag gives a bare pdt output."""
+        name = getattr(getattr(obj, "_ast", None), "name", None)
+        return name if isinstance(name, str) and name else None
 
     @classmethod
     def plan_fingerprint(cls, obj: Any) -> str | None:
@@ -143,11 +156,9 @@ def _is_sql_backed(obj: Any) -> bool:
 
 
 def _lazy(store: StoreSession, sql: str) -> Lazy:
-    import sqlglot
-
     read = store.sqlalchemy_dialect[1]
     return Lazy(
-        lambda: _as_query(sqlglot.parse_one(sql, read=read)),
+        lambda: _as_query(parse_compiled(sql, read)),
         fingerprint=text_fingerprint("pdt", store, sql),
         owned=True,
     )

@@ -12,14 +12,12 @@ format-style escaping would double every `%` in names and operators.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ..stores.base import Capability, Lazy, TableStore
-from .base import CanMatResult, CanRetResult, TableHook, text_fingerprint, type_is
+from .base import CanMatResult, CanRetResult, TableHook, parse_compiled, text_fingerprint, type_is
 
 if TYPE_CHECKING:
-    from sqlglot import exp
-
     from ..outputs import Table, TableRef
     from ..stores.base import StoreSession
 
@@ -44,14 +42,13 @@ class SQLAlchemyTableHook(TableHook[TableStore]):
     @classmethod
     def materialize(cls, store: StoreSession, table: Table, stage_name: str) -> Lazy:
         import sqlalchemy as sa
-        import sqlglot
 
         sql, read = _compile(store, table.obj)
         fingerprint = text_fingerprint("sqlalchemy", store, sql)
         if isinstance(table.obj, sa.TextClause):  # the user's SQL, for the store's database
             return Lazy(lambda: store.parse_sql(sql), fingerprint=fingerprint, owned=True)
         return Lazy(
-            lambda: cast("exp.Query", sqlglot.parse_one(sql, read=read)),  # a compiled SELECT
+            lambda: parse_compiled(sql, read),  # a compiled SELECT
             fingerprint=fingerprint,
             owned=True,
         )

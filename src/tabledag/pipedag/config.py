@@ -168,8 +168,10 @@ def create_basic_pipedag_config(
     """pipedag's one-URL config, with pipedag's defaults (`fail_fast=True`); `.get(...)` with
     any instance name gives it, and `.raw_config` is the layout it stands for.
 
-    Accepted and ignored, as in a config file (`tabledag.config.layout.IGNORED`):
-    `network_interface`, `kroki_url`, `auto_table`; `disable_stage_locking` and
+    `auto_table` naming `pydiverse.transform.Table` names bare pdt outputs after the table
+    they carry, as pipedag does (`carried_table_names`). Accepted and ignored, as in a config
+    file (`tabledag.config.layout.IGNORED`): `network_interface`, `kroki_url`;
+    `disable_stage_locking` and
     `file_locking_directory` too: each store takes its database's own lock (a file lock for a
     DuckDB file), which costs nothing and keeps a second run out.
     """
@@ -181,5 +183,7 @@ def create_basic_pipedag_config(
     if blob_directory is not None:
         blob_args = {"base_path": str(blob_directory)}
         settings["blob_store"] = {"class": "tabledag.FileBlobStore", "args": blob_args}
+    if auto_table is not None:
+        settings["auto_table"] = list(auto_table)
     raw = {"name": name, "strict_instance_lookup": False, "instances": {"__any__": settings}}
     return PipedagConfig(raw)

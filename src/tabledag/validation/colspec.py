@@ -6,7 +6,7 @@ Imported only when a task's annotation comes from colspec.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import polars as pl
@@ -15,7 +15,7 @@ import pydiverse.colspec.exc as cs_exc
 
 from ..errors import DeclarationError
 from .frames import as_type, lenient, polars_input_type, row_count, table_outcome
-from .kinds import Kind, Outcome, TableOutcome
+from .kinds import DatabaseFilter, Kind, Outcome, TableOutcome
 
 _POLARS = (pl.DataFrame, pl.LazyFrame)
 _COLUMN_ERRORS = (cs_exc.SchemaError, cs_exc.ValidationError, pl.exceptions.PolarsError)
@@ -62,6 +62,32 @@ class ColSpecKind(Kind):
         return Outcome(
             as_type(valid, cast_to), {tables: table_outcome(failure, row_count(valid))}, go_on
         )
+
+    def filters_in(self, dialect: str) -> bool:
+        from . import colspec_sql
+
+        return colspec_sql.available(dialect)
+
+    def database_filter(
+        self, raw: Any, scratch: Callable[[Any, str | None], Any] | None, dialect: str
+    ) -> DatabaseFilter | None:
+        from . import colspec_sql
+
+        if not colspec_sql.available(dialect):
+            return None
+        return colspec_sql.database_filter(self.spec, raw, scratch, dialect)
+
+    def query_input_type(self) -> Any:
+        from . import colspec_sql
+
+        return colspec_sql.query_input_type()
+
+    def prepare_query(self, value: Any) -> Any:
+        if type(value).__module__.split(".")[0] != "pydiverse":
+            return value
+        from . import colspec_sql
+
+        return colspec_sql.cast_columns(self.spec, value)
 
 
 class CollectionKind(Kind):

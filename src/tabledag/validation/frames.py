@@ -33,12 +33,19 @@ def polars_input_type(declared: Any, label: str, default: Any, fixed: Any = None
 
 
 def to_polars(value: Any) -> Any:
-    """A pandas or pyarrow frame as a polars DataFrame; None for anything else (SQL)."""
-    module = type(value).__module__.split(".")[0]
-    if module == "pandas" and type(value).__name__ == "DataFrame":
+    """A pandas or pyarrow frame as a polars DataFrame, a Polars-backed pydiverse.transform
+    table as a LazyFrame; None for anything else (SQL, a SQL-backed pdt table)."""
+    module = type(value).__module__
+    if module.startswith("pandas") and type(value).__name__ == "DataFrame":
         return pl.from_pandas(value)
-    if module == "pyarrow" and type(value).__name__ == "Table":
+    if module.startswith("pyarrow") and type(value).__name__ == "Table":
         return pl.from_arrow(value)
+    if module.startswith("pydiverse.transform") and type(value).__name__ == "Table":
+        import pydiverse.transform as pdt
+
+        backend = pdt.backend(value)
+        if str(getattr(backend, "backend_name", backend)).endswith("polars"):
+            return value >> pdt.export(pdt.Polars(lazy=True))
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 EXAMPLE_ROWS = 5
 """Invalid rows shown per table in an error or a warning."""
@@ -48,6 +48,24 @@ class Outcome:
         return any(t.failed for t in self.tables.values())
 
 
+@dataclass
+class DatabaseFilter:
+    """A check the database runs on a written table (`Kind.database_filter`): the valid rows,
+    and how to count and show the invalid ones, each a query object a table hook compiles."""
+
+    INVALID: ClassVar[str] = "tabledag_invalid_rows"
+    TOTAL: ClassVar[str] = "tabledag_rows"
+
+    valid: Any
+    counts: Any
+    """One row: `INVALID` -> invalid rows, and rule name -> rows failing it (None: there is
+    no rule to fail)."""
+    total: Any
+    """One row: `TOTAL` -> rows written."""
+    invalid: Any
+    """The first invalid rows, with one boolean column per rule."""
+
+
 class Kind(ABC):
     """A recognised annotation: `dy.LazyFrame[S]`, `S`, `SomeCollection`, `SomeColSpec`..."""
 
@@ -79,6 +97,28 @@ class Kind(ABC):
 
         `tables` names what is checked (a label; for a collection member -> label); `cast_to`
         is the frame type to hand back (polars DataFrame or LazyFrame), None for as given."""
+
+    def filters_in(self, dialect: str) -> bool:
+        """Whether `database_filter` can check a query output on a store of `dialect`
+        (SQLAlchemy's name for it)."""
+        return False
+
+    def database_filter(
+        self, raw: Any, scratch: Callable[[Any, str | None], Any] | None, dialect: str
+    ) -> DatabaseFilter | None:
+        """The check as queries over `raw` (the table as written, read as `query_input_type`)
+        for the database to run, or None where this kind checks frames only. `scratch`
+        writes a subquery as a table of the stage and returns it (None: keep subqueries
+        inline); `dialect` is SQLAlchemy's name of the store's dialect."""
+        return None
+
+    def query_input_type(self) -> Any:
+        """The type `database_filter` reads the written table as."""
+        return None
+
+    def prepare_query(self, value: Any) -> Any:
+        """A query output before it is written for `database_filter` (e.g. cast columns)."""
+        return value
 
     def members(self, value: Any) -> dict[str, Any] | None:
         """A collection output as member -> frame (None if `value` is not one)."""

@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import DeclarationError, TableValidationError
 from ..outputs import Table, TableRef, normalize_name
 from ..tree import map_tree
-from .kinds import Kind, Outcome
+from .kinds import DatabaseFilter, Kind, Outcome, TableOutcome, show_rows
 
 logger = logging.getLogger("tabledag.validation")
 
@@ -115,36 +115,65 @@ class Plan:
         return bound.args, bound.kwargs
 
     def outputs(
-        self, returned: Any, *, stage: str, mode: str, where: str
-    ) -> tuple[Any, dict[str, Kind]]:
+        self,
+        returned: Any,
+        *,
+        stage: str,
+        mode: str,
+        where: str,
+        name_of: Callable[[Any], str | None] = lambda value: None,
+    ) -> tuple[Any, dict[int, Kind]]:
         """What the task returned, checked (and cast) by its return annotation, and the
-        tables to check once written (table name -> kind): queries, which only the database
-        can run."""
+        tables to check once written (id of the table's object -> kind): queries, which only
+        the database can run. `name_of` gives the name a bare object carries (a pdt alias)."""
         if self.returns is None or (mode == "off" and not _has_collection(self.returns)):
             return returned, {}
-        outputs = _Outputs(self, stage, mode, where)
+        outputs = _Outputs(self, stage, mode, where, name_of)
         return outputs.visit(self.returns, returned, ()), outputs.pending
 
     def check_written(
         self,
-        pending: dict[str, Kind],
-        written: Mapping[str, TableRef],
+        written: Sequence[tuple[Kind, TableRef]],
         *,
         retrieve: Callable[[TableRef, Any], Any],
         mode: str,
         where: str,
     ) -> None:
-        """Check outputs as written (read back as polars); `written` holds the tables this
-        run wrote (a cache hit was checked when it was written)."""
-        for name, kind in pending.items():
-            ref = written.get(name)
-            if ref is None:
-                continue
+        """Check outputs as written (read back as polars): the tables this run wrote (a
+        cache hit was checked when it was written)."""
+        for kind, ref in written:
             data = retrieve(ref, kind.input_type(None))
             outcome = kind.check(data, _label(ref), cast_to=None)
             if outcome.failed:
                 what = "output table (checked as written, uncast)"
                 _settle(outcome, kind, mode, where, self.task, what, go_on=False)
+
+    def settle_filtered(
+        self,
+        kind: Kind,
+        ref: TableRef,
+        counts: Mapping[str, Any],
+        total: int,
+        examples: Any,
+        *,
+        mode: str,
+        where: str,
+    ) -> None:
+        """Fail (or warn) for a table the database filtered (`Kind.database_filter`): its
+        valid rows are written as `ref`, the unfiltered ones as `_raw_<name>`."""
+        invalid = int(counts.get(DatabaseFilter.INVALID) or 0)
+        if not invalid:
+            return
+        rules = {rule: int(n) for rule, n in counts.items() if rule != DatabaseFilter.INVALID and n}
+        import polars as pl
+
+        shown = show_rows(pl.from_arrow(examples))
+        table = TableOutcome(invalid, total, rules, None, shown)
+        outcome = Outcome(None, {_label(ref): table}, list)
+        what = f"output table (checked in the database; warned, {ref.name!r} holds the valid rows)"
+        if mode != "warn":
+            what = "output table (checked in the database)"
+        _settle(outcome, kind, mode, where, self.task, what, go_on=False)
 
 
 def _read(retrieve: Callable[[TableRef, Any], Any], as_type: Any, ref: TableRef) -> Any:
@@ -425,8 +454,10 @@ class _Outputs:
     stage: str
     mode: str
     where: str
-    pending: dict[str, Kind] = field(default_factory=dict)
-    """Outputs only the database can produce (queries): checked once written."""
+    name_of: Callable[[Any], str | None]
+    pending: dict[int, Kind] = field(default_factory=dict)
+    """Outputs only the database can produce (queries), by id of the query object: checked
+    once written."""
 
     def visit(self, shape: Shape | None, value: Any, path: tuple[Any, ...]) -> Any:
         if shape is None or isinstance(value, TableRef):
@@ -462,6 +493,8 @@ class _Outputs:
         """The table's name as the runner will give it (see `core.execute.collect_tables`)."""
         if isinstance(value, Table) and value.name is not None:
             return value.name
+        if not isinstance(value, Table) and (carried := self.name_of(value)) is not None:
+            return carried
         return normalize_name("_".join([self.plan.task, *(str(p) for p in path)]))
 
     def one(self, kind: Kind, value: Any, path: tuple[Any, ...]) -> Any:
@@ -470,15 +503,19 @@ class _Outputs:
         if self.mode == "off":
             return value
         if not kind.is_frame(frame):
-            converted = kind.to_frame(frame)  # pandas, pyarrow: checked and stored as polars
+            # pandas, pyarrow, a pdt table on polars: checked and stored as polars
+            converted = kind.to_frame(kind.prepare_query(frame))
             if converted is None:  # a query: checked once the database has run it
-                self.pending[self.name(value, path)] = kind
+                self.pending[id(frame)] = kind
                 return value
             frame = converted
         label = f"{self.stage}.{self.name(value, path)}"
         outcome = kind.check(frame, label, cast_to=None)
         checked = outcome.valid if not outcome.failed else self.settle(kind, outcome)
-        return replace(table, obj=checked) if table is not None else checked
+        if table is not None:
+            return replace(table, obj=checked)
+        carried = self.name_of(value)  # a converted pdt table keeps the name it carried
+        return Table(checked, name=carried) if carried is not None else checked
 
     def collection(self, kind: Kind, value: Any, path: tuple[Any, ...]) -> Any:
         members = kind.members(value)

@@ -43,6 +43,7 @@ from ..base import (
 )
 from . import metadata, table_options, upkeep
 from .dialect import Verbatim, table
+from .statement_errors import statement_error
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -296,9 +297,10 @@ class SQLSession(StoreSession):
             self.physical.drop(self, run.stage, target, "write")
             raise
         except Exception as error:
-            raise StoreError(
+            raise statement_error(
                 f"writing table {name!r} of stage {run.stage!r} failed: "
-                f"{type(error).__name__}: {mask_url(str(error).strip())}"
+                f"{type(error).__name__}: {mask_url(str(error).strip())}",
+                error,
             ) from error
         if columns:
             self.catalogue.columns[(data_schema, physical)] = columns
@@ -580,6 +582,11 @@ class SQLSession(StoreSession):
         if cache is not None and cache.store_input and limit is None:
             cache.put(ref, data)
         return data
+
+    def query_arrow(self, output: Lazy) -> pa.Table:
+        tree = output.build()
+        sql = self.dialect.render_owned(tree) if output.owned else self.dialect.render(tree)
+        return self.connection.read_arrow(sql)
 
     def table_files(self, ref: TableRef) -> TableFiles:
         if not self.physical.files:
