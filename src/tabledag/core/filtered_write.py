@@ -66,9 +66,11 @@ class FilteredWrite:
         written = session.write(self.run, valid, output, self.write_key, self.force)
         if written.hit or check.counts is None or work.validation == "off":
             return written  # a kept table was checked when it was written
+        total = session.count_rows(raw.ref)
+        if session.count_rows(written.ref) == total:
+            return written  # every row is valid: two counts, no second run of the rules
         counts = self._first_row(check.counts)
         if counts.get(check.INVALID):
-            total = int(self._first_row(check.total).get(check.TOTAL) or 0)
             examples = session.query_arrow(self._query(check.invalid))
             plan.settle_filtered(
                 kind,

@@ -366,6 +366,10 @@ class StoreSession(ABC):
         hook = self.store.hook_for_retrieve(as_type)
         return hook.retrieve(self, ref, stage_name or ref.stage, as_type, limit)
 
+    def count_rows(self, ref: TableRef) -> int:
+        """The rows of a stored table (a check's total)."""
+        return int(self.read_arrow(ref).num_rows)
+
     def query_arrow(self, output: Lazy) -> pa.Table:
         """The rows of a query (a check's counts): a store that runs SQL runs it."""
         raise StoreError(f"{type(self.store).__name__} runs no queries")

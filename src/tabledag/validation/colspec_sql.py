@@ -20,7 +20,6 @@ from .kinds import EXAMPLE_ROWS, DatabaseFilter
 DIALECTS = ("duckdb", "sqlite", "postgresql", "mssql", "ibm_db_sa")
 """SQLAlchemy dialects colspec writes its filter queries for (as pipedag lists them)."""
 INVALID = DatabaseFilter.INVALID
-TOTAL = DatabaseFilter.TOTAL
 
 
 def available(dialect: str) -> bool:
@@ -68,8 +67,8 @@ def database_filter(
         config.materialize_hook = scratch
     valid, failure = spec.filter(raw, cast=True, cfg=config)
     rules = tuple(failure.rule_columns)
-    if INVALID in rules or TOTAL in rules:
-        raise DeclarationError(f"{spec.__name__} has a rule named {INVALID!r} or {TOTAL!r}")
+    if INVALID in rules:
+        raise DeclarationError(f"{spec.__name__} has a rule named {INVALID!r}: rename it")
     invalid = failure._invalid_rows
     counts: Any = None  # no rule: nothing can fail (and pdt summarizes no empty list)
     if not rules:
@@ -84,5 +83,4 @@ def database_filter(
         )
     if dialect == "mssql":  # pdt's slice_head writes OFFSET, which T-SQL needs an ORDER for
         invalid = invalid >> pdt.arrange(pdt.lit(True))
-    total = raw >> pdt.summarize(**{TOTAL: pdt.count()})
-    return DatabaseFilter(valid, counts, total, invalid >> pdt.slice_head(EXAMPLE_ROWS))
+    return DatabaseFilter(valid, counts, invalid >> pdt.slice_head(EXAMPLE_ROWS))

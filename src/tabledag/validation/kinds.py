@@ -54,14 +54,11 @@ class DatabaseFilter:
     and how to count and show the invalid ones, each a query object a table hook compiles."""
 
     INVALID: ClassVar[str] = "tabledag_invalid_rows"
-    TOTAL: ClassVar[str] = "tabledag_rows"
 
     valid: Any
     counts: Any
     """One row: `INVALID` -> invalid rows, and rule name -> rows failing it (None: there is
     no rule to fail)."""
-    total: Any
-    """One row: `TOTAL` -> rows written."""
     invalid: Any
     """The first invalid rows, with one boolean column per rule."""
 

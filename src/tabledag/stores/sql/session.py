@@ -583,6 +583,9 @@ class SQLSession(StoreSession):
             cache.put(ref, data)
         return data
 
+    def count_rows(self, ref: TableRef) -> int:
+        return upkeep.count_rows(self, self.sql_table(ref))
+
     def query_arrow(self, output: Lazy) -> pa.Table:
         tree = output.build()
         sql = self.dialect.render_owned(tree) if output.owned else self.dialect.render(tree)
