@@ -69,3 +69,39 @@ def test_external_inputs_are_read_where_they_are(target: StoreTarget) -> None:
     assert again.states[picked.call] is FinalTaskState.COMPLETED
     assert again.get(picked, as_type=pa.Table).column("ident").to_pylist() == [4, 3]
     execute(config, f"DROP SCHEMA {schema} CASCADE")
+
+
+@materialize(version="1")
+def point_at(schema: str) -> Table:
+    return Table(ExternalTableReference("people", schema=schema))
+
+
+@materialize(lazy=True, input_type=sa.Table)
+def count_people(t: sa.Alias) -> Any:
+    return sa.select(sa.func.count().label("n")).select_from(t)
+
+
+@on_duckdb_and_postgres
+def test_an_external_reference_returned_by_a_task_is_handed_on_not_copied(
+    target: StoreTarget,
+) -> None:
+    config = target.config()
+    schema = f"{target.schema_prefix}elsewhere"
+    execute(config, f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    execute(config, f"CREATE TABLE {qname(schema, 'people')} (id INT)")
+    execute(config, f"INSERT INTO {qname(schema, 'people')} VALUES (1), (2)")
+    with Flow("handed_on") as flow:
+        with Stage("src"):
+            ref = point_at(schema)
+        with Stage("use"):
+            counted = count_people(ref)
+    result = flow.run(config=config)
+    assert result.successful, repr(result.exception)
+    assert result.get(ref) == ExternalTableReference("people", schema=schema)
+    assert result.get(counted, as_type=pa.Table).to_pylist() == [{"n": 2}]
+    execute(config, f"INSERT INTO {qname(schema, 'people')} VALUES (3)")
+    again = flow.run(config=config)
+    assert again.states[ref.call] is FinalTaskState.CACHE_VALID  # versioned: kept
+    assert again.states[counted.call] is FinalTaskState.COMPLETED  # reads it: runs again
+    assert again.get(counted, as_type=pa.Table).to_pylist() == [{"n": 3}]
+    execute(config, f"DROP SCHEMA {schema} CASCADE")

@@ -391,6 +391,8 @@ def collect_tables(
             return ref
         if isinstance(value, Blob):  # kept by _store_blobs
             return value
+        if _is_external(value):  # a table tabledag does not manage: handed on, never copied
+            return value.obj if isinstance(value, Table) else value
         if isinstance(value, Table):
             if value.name is None:
                 value = value.with_name("_".join([work.name, *(str(p) for p in path)]))
