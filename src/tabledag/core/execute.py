@@ -59,10 +59,11 @@ class TaskWork:
     run: StageRun
     """The stage's run as the driver knew it when the task started (read only here)."""
     validation: str = "fail"
+    """What a failed annotation check does: `fail`, `warn` or `off` (the config's setting)."""
     keep_validation_subqueries: bool = False
+    """A check the database runs keeps its subqueries as tables (`Config`'s setting)."""
     carried_table_names: bool = False
     """A bare output takes the name its object carries (`TableHook.carried_name`)."""
-    """What a failed annotation check does: `fail`, `warn` or `off` (the config's setting)."""
     materialization_details: str | None = None
     """The stage's option set, for tables that name none."""
     freshness: Freshness = field(default_factory=Freshness)

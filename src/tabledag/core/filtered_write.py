@@ -20,7 +20,7 @@ from ..stores.base import Capability, Lazy, Stored
 
 if TYPE_CHECKING:
     from ..cache import keys
-    from ..stores.base import StageRun, StoreSession
+    from ..stores.base import Output, StageRun, StoreSession
     from ..validation import Plan
     from ..validation.kinds import Kind
     from .execute import TaskWork
@@ -60,7 +60,6 @@ class FilteredWrite:
         raw_obj = session.retrieve(raw.ref, work.stage, query_type)
         scratch = self._scratch(query_type) if work.keep_validation_subqueries else None
         check = kind.database_filter(raw_obj, scratch, dialect)
-        assert check is not None
         valid = replace(table, obj=check.valid)
         output = session.materialize(valid, work.stage)
         written = session.write(self.run, valid, output, self.write_key, self.force)
@@ -69,24 +68,22 @@ class FilteredWrite:
         total = session.count_rows(raw.ref)
         if session.count_rows(written.ref) == total:
             return written  # every row is valid: two counts, no second run of the rules
-        counts = self._first_row(check.counts)
-        if counts.get(check.INVALID):
-            examples = session.query_arrow(self._query(check.invalid))
-            plan.settle_filtered(
-                kind,
-                written.ref,
-                counts,
-                total,
-                examples,
-                mode=work.validation,
-                where=work.describe(),
-            )
+        plan.settle_filtered(  # fewer valid rows than written: some are invalid
+            kind,
+            written.ref,
+            self._first_row(check.counts),
+            total,
+            session.query_arrow(self._query(check.invalid)),
+            mode=work.validation,
+            where=work.describe(),
+        )
         return written
 
-    def _write(self, table: Table) -> Stored:
+    def _write(self, table: Table, output: Output | None = None) -> Stored:
         assert table.name is not None
         self.run.claim(table.name, self.work.name)
-        output = self.session.materialize(table, self.work.stage)
+        if output is None:
+            output = self.session.materialize(table, self.work.stage)
         stored = self.session.write(self.run, table, output, self.write_key, self.force)
         self.stored.append(stored)
         return stored
@@ -96,9 +93,9 @@ class FilteredWrite:
         names them `_t_<random>`), handed back as a table over it."""
 
         def write(query: Any, prefix: str | None) -> Any:
-            sql = self.session.lazy_query_str(query)
-            name = (prefix or "_t_") + stable_hash(sql)[:6]
-            stored = self._write(Table(query, name=name))
+            output = self._query(query)  # compiled once: named by its SQL, then written
+            name = (prefix or "_t_") + stable_hash(self.session.canonical_sql(output.build()))[:6]
+            stored = self._write(Table(query, name=name), output)
             return self.session.retrieve(stored.ref, self.work.stage, query_type)
 
         return write

@@ -186,9 +186,9 @@ class _Runner:
         """What merged tasks wrote, until their end event shows it (with `progress` only)."""
         self.log: RunLog | None = None
         self.validation = "fail"
+        """What a failed annotation check does (the config's `validation`)."""
         self.keep_validation_subqueries = False
         self.carried_table_names = False
-        """What a failed annotation check does (the config's `validation`)."""
         chosen = self.selection.includes
         self.stages = [s for s in flow.stages if any(chosen(c) for c in s.tasks)]
         self.calls = [c for s in self.stages for c in s.tasks if chosen(c)]

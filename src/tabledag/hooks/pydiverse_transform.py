@@ -64,7 +64,7 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
         from pydiverse.transform import Polars, build_query, export
 
         obj = table.obj
-        if _is_sql_backed(obj) and Capability.SQL in store.capabilities:
+        if is_sql_backed(obj) and Capability.SQL in store.capabilities:
             sql = obj >> build_query()
             if sql is not None:
                 return _lazy(store, _unquoted(store, str(sql)))
@@ -74,7 +74,7 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
 
     @classmethod
     def lazy_query_str(cls, store: StoreSession, obj: Any) -> str:
-        if not _is_sql_backed(obj):
+        if not is_sql_backed(obj):
             raise TypeError("a Polars-backed pydiverse.transform table is data, not a query")
         return super().lazy_query_str(store, obj)
 
@@ -97,7 +97,7 @@ class PydiverseTransformTableHook(TableHook[TableStore]):
         """A SQL-backed table's query; a Polars-backed one's polars plan."""
         import pydiverse.transform as pdt
 
-        if _is_sql_backed(obj):
+        if is_sql_backed(obj):
             return str(obj >> pdt.build_query())
         plan: str = (obj >> pdt.export(pdt.Polars(lazy=True))).explain(optimized=False)
         return plan
@@ -146,7 +146,7 @@ def _unquoted(store: StoreSession, sql: str) -> str:
     return sql
 
 
-def _is_sql_backed(obj: Any) -> bool:
+def is_sql_backed(obj: Any) -> bool:
     """Whether a pdt table is a query on a database (not polars data in memory)."""
     import pydiverse.transform as pdt
 

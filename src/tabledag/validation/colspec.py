@@ -70,11 +70,9 @@ class ColSpecKind(Kind):
 
     def database_filter(
         self, raw: Any, scratch: Callable[[Any, str | None], Any] | None, dialect: str
-    ) -> DatabaseFilter | None:
+    ) -> DatabaseFilter:
         from . import colspec_sql
 
-        if not colspec_sql.available(dialect):
-            return None
         return colspec_sql.database_filter(self.spec, raw, scratch, dialect)
 
     def query_input_type(self) -> Any:

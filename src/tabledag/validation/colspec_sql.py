@@ -70,17 +70,15 @@ def database_filter(
     if INVALID in rules:
         raise DeclarationError(f"{spec.__name__} has a rule named {INVALID!r}: rename it")
     invalid = failure._invalid_rows
-    counts: Any = None  # no rule: nothing can fail (and pdt summarizes no empty list)
-    if not rules:
-        pass
-    elif dialect == "mssql":  # T-SQL has no booleans: colspec writes 0 for a failed rule
-        counts = invalid >> pdt.summarize(
-            **{INVALID: pdt.count()}, **{r: (C[r] == 0).sum() for r in rules}
-        )
-    else:
-        counts = invalid >> pdt.summarize(
-            **{INVALID: pdt.count()}, **{r: (~C[r]).sum() for r in rules}
-        )
+
+    def failed(rule: str) -> Any:  # T-SQL has no booleans: there colspec writes 0 for a fail
+        return C[rule] == 0 if dialect == "mssql" else ~C[rule]
+
+    counts = (  # no rule: nothing can fail (and pdt summarizes no empty list)
+        invalid >> pdt.summarize(**{INVALID: pdt.count()}, **{r: failed(r).sum() for r in rules})
+        if rules
+        else None
+    )
     if dialect == "mssql":  # pdt's slice_head writes OFFSET, which T-SQL needs an ORDER for
         invalid = invalid >> pdt.arrange(pdt.lit(True))
     return DatabaseFilter(valid, counts, invalid >> pdt.slice_head(EXAMPLE_ROWS))

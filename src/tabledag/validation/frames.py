@@ -43,8 +43,9 @@ def to_polars(value: Any) -> Any:
     if module.startswith("pydiverse.transform") and type(value).__name__ == "Table":
         import pydiverse.transform as pdt
 
-        backend = pdt.backend(value)
-        if str(getattr(backend, "backend_name", backend)).endswith("polars"):
+        from ..hooks.pydiverse_transform import is_sql_backed
+
+        if not is_sql_backed(value):
             return value >> pdt.export(pdt.Polars(lazy=True))
     return None
 

@@ -102,12 +102,12 @@ class Kind(ABC):
 
     def database_filter(
         self, raw: Any, scratch: Callable[[Any, str | None], Any] | None, dialect: str
-    ) -> DatabaseFilter | None:
+    ) -> DatabaseFilter:
         """The check as queries over `raw` (the table as written, read as `query_input_type`)
-        for the database to run, or None where this kind checks frames only. `scratch`
-        writes a subquery as a table of the stage and returns it (None: keep subqueries
-        inline); `dialect` is SQLAlchemy's name of the store's dialect."""
-        return None
+        for the database to run; called only where `filters_in(dialect)`. `scratch` writes a
+        subquery as a table of the stage and returns it (None: keep subqueries inline);
+        `dialect` is SQLAlchemy's name of the store's dialect."""
+        raise NotImplementedError(f"{self.label} checks frames only")
 
     def query_input_type(self) -> Any:
         """The type `database_filter` reads the written table as."""

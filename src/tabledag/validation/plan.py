@@ -170,9 +170,11 @@ class Plan:
         shown = show_rows(pl.from_arrow(examples))
         table = TableOutcome(invalid, total, rules, None, shown)
         outcome = Outcome(None, {_label(ref): table}, list)
-        what = f"output table (checked in the database; warned, {ref.name!r} holds the valid rows)"
-        if mode != "warn":
-            what = "output table (checked in the database)"
+        what = (
+            f"output table (checked in the database; warned, {ref.name!r} holds the valid rows)"
+            if mode == "warn"
+            else "output table (checked in the database)"
+        )
         _settle(outcome, kind, mode, where, self.task, what, go_on=False)
 
 

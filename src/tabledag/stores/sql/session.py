@@ -197,8 +197,7 @@ class SQLSession(StoreSession):
             record = run.by_fingerprint(found_by)
             if record is not None:
                 return Stored(self._register(run.stage, record), record, hit=True)
-        tree = output.build()
-        sql = self.dialect.render_owned(tree) if output.owned else self.dialect.render(tree)
+        sql = self._render_query(output)
         key = keys.lazy_key(run.stage, table_.name, task_key, sql, options)
         if output.columns and resolved.changes_columns:
             resolved.check_columns([name for name, _ in output.columns], where)
@@ -519,7 +518,7 @@ class SQLSession(StoreSession):
         if isinstance(output, Eager):  # written as a stage's table is, keys included
             self.physical.create_from_arrow(self, schema, target, output.data, table_)
             return
-        sql = output.sql if isinstance(output, Raw) else self.dialect.render(output.build())
+        sql = output.sql if isinstance(output, Raw) else self._render_query(output)
         self.physical.create_from_query(self, schema, target, sql, table_)
 
     def forget_schemas(self) -> None:
@@ -587,9 +586,12 @@ class SQLSession(StoreSession):
         return upkeep.count_rows(self, self.sql_table(ref))
 
     def query_arrow(self, output: Lazy) -> pa.Table:
+        return self.connection.read_arrow(self._render_query(output))
+
+    def _render_query(self, output: Lazy) -> str:
+        """A lazy output's SQL; a tree built for it alone (`owned`) without sqlglot's copy."""
         tree = output.build()
-        sql = self.dialect.render_owned(tree) if output.owned else self.dialect.render(tree)
-        return self.connection.read_arrow(sql)
+        return self.dialect.render_owned(tree) if output.owned else self.dialect.render(tree)
 
     def table_files(self, ref: TableRef) -> TableFiles:
         if not self.physical.files:
