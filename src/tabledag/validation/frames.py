@@ -43,9 +43,9 @@ def to_polars(value: Any) -> Any:
     if module.startswith("pydiverse.transform") and type(value).__name__ == "Table":
         import pydiverse.transform as pdt
 
-        from ..hooks.pydiverse_transform import is_sql_backed
-
-        if not is_sql_backed(value):
+        # (hooks.pydiverse_transform.is_sql_backed asks the same; validation imports no hook)
+        backend = pdt.backend(value)
+        if str(getattr(backend, "backend_name", backend)).endswith("polars"):
             return value >> pdt.export(pdt.Polars(lazy=True))
     return None
 
